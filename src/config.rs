@@ -1,0 +1,423 @@
+//! Workspace configuration: `c360.toml`, parsed with serde, defaults filled in and validated.
+//!
+//! Unknown keys are errors (every struct is `deny_unknown_fields`), so a typo such as
+//! `delimeter` is reported with the file, line and key instead of being silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{C360Error, Result};
+
+/// The name of the workspace configuration file.
+pub const CONFIG_FILE: &str = "c360.toml";
+
+/// A loaded workspace: its root directory and its parsed configuration.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Directory that relative locations are resolved against (the folder holding `c360.toml`).
+    pub root: PathBuf,
+    /// The parsed configuration.
+    pub config: Config,
+}
+
+/// The whole `c360.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Engine settings (memory, parallelism).
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Where the SQL models live and where their materialised outputs go.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// Source tables by name.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Assertions checked on a model's new output before it is published, by model name.
+    #[serde(default)]
+    pub assertions: BTreeMap<String, AssertionConfig>,
+}
+
+/// `[engine]`: resources of the query engine.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Memory pool limit such as `"2GiB"` or `"512MB"`; queries that need more spill or fail.
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+    /// Number of partitions a query is split into; defaults to the number of cores.
+    #[serde(default)]
+    pub target_partitions: Option<usize>,
+    /// Rows per Arrow batch.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            memory_limit: None,
+            target_partitions: None,
+            batch_size: default_batch_size(),
+        }
+    }
+}
+
+fn default_batch_size() -> usize {
+    8192
+}
+
+/// `[pipeline]`: the SQL models and their published outputs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Folder of `*.sql` model files (one model per file, the file stem is the table name).
+    #[serde(default = "default_sql_dir")]
+    pub sql_dir: String,
+    /// Where materialised models are published: a local folder or an object-store URL.
+    #[serde(default = "default_output")]
+    pub output: String,
+    /// How many earlier versions of each model to keep after a publish, for readers that
+    /// are still scanning them.
+    #[serde(default = "default_keep_versions")]
+    pub keep_versions: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            sql_dir: default_sql_dir(),
+            output: default_output(),
+            keep_versions: default_keep_versions(),
+        }
+    }
+}
+
+fn default_sql_dir() -> String {
+    "sql".to_string()
+}
+
+fn default_output() -> String {
+    "output".to_string()
+}
+
+fn default_keep_versions() -> usize {
+    1
+}
+
+/// File format of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    /// Apache Parquet.
+    Parquet,
+    /// Comma (or otherwise) separated values.
+    Csv,
+    /// Newline-delimited JSON (one object per line).
+    Json,
+}
+
+impl SourceFormat {
+    /// The usual file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Parquet => ".parquet",
+            Self::Csv => ".csv",
+            Self::Json => ".json",
+        }
+    }
+}
+
+/// `[sources.NAME]`: one table read from files where they lie.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// `parquet`, `csv` or `json`.
+    pub format: SourceFormat,
+    /// A file, a folder (all its files are one table) or a glob, as a local path relative to
+    /// the workspace or a URL (`s3://`, `gs://`, `az://`, `abfs://`, `http(s)://`, `file://`).
+    pub location: String,
+    /// Only files with this extension are read from a folder; defaults to the format's
+    /// extension (`.parquet`, `.csv`, `.json`), plus a compression suffix if one is set.
+    #[serde(default)]
+    pub file_extension: Option<String>,
+    /// Compression of CSV/JSON files: `gzip`, `bzip2`, `xz`, `zstd` or none.
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// CSV options.
+    #[serde(default)]
+    pub csv: CsvOptions,
+    /// Declared column types, in file order; when absent the schema is inferred.
+    #[serde(default)]
+    pub schema: Option<Vec<ColumnConfig>>,
+}
+
+/// `[sources.NAME.csv]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvOptions {
+    /// Whether the first line holds column names.
+    #[serde(default = "default_true")]
+    pub header: bool,
+    /// One-character field delimiter.
+    #[serde(default = "default_delimiter")]
+    pub delimiter: char,
+    /// One-character quote.
+    #[serde(default = "default_quote")]
+    pub quote: char,
+    /// Text that stands for NULL (a regular expression, as DataFusion takes it).
+    #[serde(default)]
+    pub null_regex: Option<String>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            header: true,
+            delimiter: ',',
+            quote: '"',
+            null_regex: None,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_delimiter() -> char {
+    ','
+}
+
+fn default_quote() -> char {
+    '"'
+}
+
+/// One declared column: `{ name = "amount", type = "double" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnConfig {
+    /// Column name as it appears in the file.
+    pub name: String,
+    /// SQL type name (`bigint`, `double`, `varchar`, `boolean`, `date`, `timestamp`, ...).
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Whether NULLs are allowed.
+    #[serde(default = "default_true")]
+    pub nullable: bool,
+}
+
+/// `[assertions.MODEL]`: checks on a model's new output, run before it is published.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionConfig {
+    /// Column sets that must be unique (each entry is one column or a comma-separated list).
+    #[serde(default)]
+    pub unique: Vec<String>,
+    /// Columns that must never be NULL.
+    #[serde(default)]
+    pub not_null: Vec<String>,
+    /// Queries that must return no rows; they see the new output under the model's name.
+    #[serde(default)]
+    pub sql: Vec<String>,
+}
+
+impl Workspace {
+    /// Load `c360.toml` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let file = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&file).map_err(|e| C360Error::Config {
+            file: file.clone(),
+            message: format!(
+                "cannot read it: {e}; run c360 in a workspace folder or pass --workspace DIR"
+            ),
+        })?;
+        let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        Self::from_toml(&root, &file, &text)
+    }
+
+    /// Parse and validate configuration text; `file` is only used in error messages.
+    pub fn from_toml(root: &Path, file: &Path, text: &str) -> Result<Self> {
+        let config: Config = toml::from_str(text).map_err(|e| C360Error::Config {
+            file: file.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate().map_err(|message| C360Error::Config {
+            file: file.to_path_buf(),
+            message,
+        })?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            config,
+        })
+    }
+
+    /// A workspace with no configuration file: no sources, default settings.
+    pub fn empty(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            config: Config::default(),
+        }
+    }
+
+    /// The folder of SQL model files.
+    pub fn sql_dir(&self) -> PathBuf {
+        self.root.join(&self.config.pipeline.sql_dir)
+    }
+}
+
+impl Config {
+    /// Checks serde cannot express; the message names the key and what is expected.
+    fn validate(&self) -> std::result::Result<(), String> {
+        for (name, source) in &self.sources {
+            if !is_identifier(name) {
+                return Err(format!(
+                    "[sources.{name}]: the name must be a SQL identifier \
+                     (lowercase letters, digits and '_', not starting with a digit)"
+                ));
+            }
+            if source.location.trim().is_empty() {
+                return Err(format!("[sources.{name}] location: must not be empty"));
+            }
+            if let Some(compression) = &source.compression {
+                if source.format == SourceFormat::Parquet {
+                    return Err(format!(
+                        "[sources.{name}] compression: parquet files carry their own \
+                         compression; remove this key"
+                    ));
+                }
+                if !matches!(compression.as_str(), "gzip" | "bzip2" | "xz" | "zstd") {
+                    return Err(format!(
+                        "[sources.{name}] compression: '{compression}' is not supported; \
+                         expected gzip, bzip2, xz or zstd"
+                    ));
+                }
+            }
+            if let Some(columns) = &source.schema {
+                if columns.is_empty() {
+                    return Err(format!(
+                        "[sources.{name}] schema: must list at least one column or be removed"
+                    ));
+                }
+                for column in columns {
+                    crate::sources::schema::parse_sql_type(&column.data_type).map_err(|e| {
+                        format!("[sources.{name}] schema column '{}': {e}", column.name)
+                    })?;
+                }
+            }
+        }
+        for model in self.assertions.keys() {
+            if !is_identifier(model) {
+                return Err(format!(
+                    "[assertions.{model}]: the name must be a model name (a SQL identifier)"
+                ));
+            }
+        }
+        if let Some(limit) = &self.engine.memory_limit {
+            parse_bytes(limit).map_err(|e| format!("[engine] memory_limit: {e}"))?;
+        }
+        if self.engine.batch_size == 0 {
+            return Err("[engine] batch_size: must be at least 1".to_string());
+        }
+        if self.engine.target_partitions == Some(0) {
+            return Err("[engine] target_partitions: must be at least 1".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Whether `name` is a plain lowercase SQL identifier (usable unquoted as a table name).
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Parse a byte size such as `512MB`, `2GiB`, `1.5 GB` or `1048576`.
+pub fn parse_bytes(text: &str) -> std::result::Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size; expected e.g. \"512MB\" or \"2GiB\""))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "kib" | "k" => 1024.0,
+        "mb" => 1e6,
+        "mib" | "m" => 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+        "tb" => 1e12,
+        "tib" | "t" => 1024.0_f64.powi(4),
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}'; expected B, KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
+    };
+    Ok((value * factor) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Workspace> {
+        Workspace::from_toml(Path::new("/ws"), Path::new("/ws/c360.toml"), text)
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_line() {
+        let err = parse("[sources.orders]\nformat = \"csv\"\nlocation = \"x\"\ndelimeter = \";\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/ws/c360.toml"), "{err}");
+        assert!(err.contains("delimeter"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn wrong_format_is_reported() {
+        let err = parse("[sources.orders]\nformat = \"xlsx\"\nlocation = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("xlsx") && err.contains("parquet"), "{err}");
+    }
+
+    #[test]
+    fn defaults_are_filled() {
+        let ws = parse("[sources.orders]\nformat = \"csv\"\nlocation = \"data/o.csv\"\n").unwrap();
+        let source = &ws.config.sources["orders"];
+        assert!(source.csv.header);
+        assert_eq!(source.csv.delimiter, ',');
+        assert_eq!(ws.config.pipeline.sql_dir, "sql");
+    }
+
+    #[test]
+    fn bad_memory_limit_and_type_are_reported() {
+        let err = parse("[engine]\nmemory_limit = \"lots\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("memory_limit"), "{err}");
+        let err = parse(
+            "[sources.o]\nformat = \"csv\"\nlocation = \"x\"\nschema = [{ name = \"a\", type = \"money\" }]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("money") && err.contains("'a'"), "{err}");
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("512MB").unwrap(), 512_000_000);
+        assert_eq!(parse_bytes("2GiB").unwrap(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_bytes("100").unwrap(), 100);
+        assert!(parse_bytes("2 parsecs").is_err());
+    }
+}

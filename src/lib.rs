@@ -1,0 +1,102 @@
+//! c360: an embedded customer-360 query engine on Apache DataFusion.
+//!
+//! [`Engine::open`] is the one facade every interface uses: given a [`Workspace`] it builds a
+//! [`SessionContext`] with information_schema on, every source registered, every c360 SQL
+//! function registered and the published outputs of earlier pipeline runs registered as tables.
+
+pub mod config;
+pub mod error;
+pub mod functions;
+pub mod generate;
+pub mod pipeline;
+pub mod shell;
+pub mod sources;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::SessionConfig;
+
+pub use crate::config::Workspace;
+pub use crate::error::{C360Error, Result};
+use crate::sources::RegisteredSource;
+
+/// A workspace opened for querying: the session plus what was registered in it.
+pub struct Engine {
+    /// The workspace this engine reads.
+    pub workspace: Workspace,
+    /// The DataFusion session with sources, functions and published models.
+    pub ctx: SessionContext,
+    /// Registered sources by name.
+    pub sources: BTreeMap<String, RegisteredSource>,
+    /// Names of the published models registered as tables.
+    pub published: Vec<String>,
+}
+
+impl Engine {
+    /// Open a workspace: register its sources, the c360 functions and published models.
+    pub async fn open(workspace: &Workspace) -> Result<Self> {
+        let ctx = session_context(workspace)?;
+        let mut sources = BTreeMap::new();
+        for (name, source) in &workspace.config.sources {
+            let registered = sources::register(&ctx, &workspace.root, name, source).await?;
+            sources.insert(name.clone(), registered);
+        }
+        let published = pipeline::publish::register_published(&ctx, workspace, &sources).await?;
+        Ok(Self {
+            workspace: workspace.clone(),
+            ctx,
+            sources,
+            published,
+        })
+    }
+
+    /// After a query over `tables` failed, read the files of those that are sources one by one
+    /// and return the first file-level error, naming the file.
+    pub async fn diagnose_sources<'a>(
+        &self,
+        tables: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        for table in tables {
+            if let Some(source) = self.sources.get(table)
+                && let Some(message) =
+                    sources::diagnose::scan_per_file(&self.ctx, &self.workspace.root, source).await
+            {
+                return Some(format!("source '{table}': {message}"));
+            }
+        }
+        None
+    }
+}
+
+/// A session configured from the workspace (memory limit, partitions, object stores from the
+/// environment, all c360 functions) with no tables registered yet.
+pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
+    let engine = &workspace.config.engine;
+    let mut config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_batch_size(engine.batch_size);
+    if let Some(partitions) = engine.target_partitions {
+        config = config.with_target_partitions(partitions);
+    }
+    let mut runtime = RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(sources::object_stores::EnvObjectStoreRegistry::new()));
+    if let Some(limit) = &engine.memory_limit {
+        let bytes = config::parse_bytes(limit).map_err(|message| C360Error::Config {
+            file: workspace.root.join(config::CONFIG_FILE),
+            message: format!("[engine] memory_limit: {message}"),
+        })?;
+        runtime = runtime.with_memory_limit(bytes, 1.0);
+    }
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime.build_arc()?)
+        .with_default_features()
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    functions::register_all(&ctx)?;
+    Ok(ctx)
+}

@@ -1,0 +1,167 @@
+//! The `c360` binary: parse arguments, start logging, dispatch a subcommand, map errors to
+//! exit codes (1 for a failed query or run, 2 for bad configuration or usage).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use c360::config::Workspace;
+use c360::error::C360Error;
+use c360::shell::print::Format;
+use c360::shell::statements::{Sink, run_sql};
+use c360::{Engine, generate, pipeline};
+use clap::{Parser, Subcommand};
+
+/// c360: an embedded customer-360 query engine on Apache DataFusion.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Workspace folder holding c360.toml (default: the current folder).
+    #[arg(short, long, global = true, env = "C360_WORKSPACE")]
+    workspace: Option<PathBuf>,
+
+    /// Log more (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a sample workspace's data (pet-supply shop) with ground truth.
+    Generate {
+        /// Number of people to simulate.
+        #[arg(long, default_value_t = 3000)]
+        customers: u64,
+        /// Random seed; the same seed gives the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output folder (its `truth/` subfolder holds the ground truth).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Build the SQL models in dependency order and publish them.
+    Run {
+        /// Only these models (their upstream models must have been published before).
+        #[arg(long, num_args = 1..)]
+        select: Vec<String>,
+    },
+    /// Run SQL statements and print the results.
+    Query {
+        /// SQL text (several statements separated by ';').
+        #[arg(short = 'c', long = "command", conflicts_with = "file")]
+        command: Option<String>,
+        /// A file of SQL statements.
+        #[arg(short, long)]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write results to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let config_error = e
+                .downcast_ref::<C360Error>()
+                .is_some_and(|e| matches!(e, C360Error::Config { .. }));
+            ExitCode::from(if config_error { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn workspace_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    match &cli.workspace {
+        Some(dir) => Ok(dir.clone()),
+        None => std::env::current_dir().context("cannot read the current folder"),
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = workspace_dir(&cli)?;
+    match cli.command {
+        Command::Generate {
+            customers,
+            seed,
+            out,
+        } => {
+            let stats = generate::generate(&generate::GenerateOptions {
+                customers,
+                seed,
+                out: out.clone(),
+            })?;
+            println!("{}", stats.render(&out));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { select } => {
+            let workspace = Workspace::load(&dir)?;
+            let engine = Engine::open(&workspace).await?;
+            let summary = pipeline::run(&engine, &pipeline::RunOptions { select }).await?;
+            println!("{}", summary.render());
+            Ok(if summary.failed() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Query {
+            command,
+            file,
+            format,
+            output,
+        } => {
+            let sql = match (command, file) {
+                (Some(sql), _) => sql,
+                (None, Some(file)) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read SQL file {}", file.display()))?,
+                (None, None) => anyhow::bail!("give the SQL with -c 'SQL' or -f FILE"),
+            };
+            let workspace = if dir.join(c360::config::CONFIG_FILE).exists() {
+                Workspace::load(&dir)?
+            } else {
+                Workspace::empty(&dir)
+            };
+            let engine = Engine::open(&workspace).await?;
+            let sink = match &output {
+                Some(path) => Sink::File(path),
+                None => Sink::Stdout,
+            };
+            run_sql(&engine, &sql, format, sink).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The SQL pipeline: models in `sql/` built in dependency order, checked and published
+//! atomically as Parquet.
+
+pub mod assertions;
+pub mod models;
+pub mod publish;
+pub mod run;
+
+pub use run::{RunOptions, RunSummary, Status, run};

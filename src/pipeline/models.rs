@@ -1,0 +1,228 @@
+//! The models of a workspace: one `*.sql` file per model, the file stem is the table name.
+//! Each file is parsed with DataFusion's parser; its table references (CTEs excluded) give the
+//! dependency graph, which is checked for unknown tables, self references and cycles before
+//! anything runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use datafusion::execution::context::SessionContext;
+use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+use crate::config::is_identifier;
+use crate::error::{C360Error, Result};
+
+/// One SQL model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Table name (the file stem).
+    pub name: String,
+    /// The file, relative to the workspace when possible.
+    pub file: PathBuf,
+    /// The SQL text.
+    pub sql: String,
+    /// Names of the tables it reads (models or sources), sorted, without duplicates.
+    pub references: Vec<String>,
+}
+
+/// Read and parse every model in `sql_dir`, sorted by name.
+pub fn discover(ctx: &SessionContext, root: &Path, sql_dir: &Path) -> Result<Vec<Model>> {
+    let entries = match std::fs::read_dir(sql_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(C360Error::io(format!("reading {}", sql_dir.display()), e)),
+    };
+    let mut files = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+        .collect::<Vec<_>>();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| parse_model(ctx, root, &path))
+        .collect()
+}
+
+fn parse_model(ctx: &SessionContext, root: &Path, path: &Path) -> Result<Model> {
+    let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    let err = |message: String| C360Error::Pipeline(format!("{}: {message}", shown.display()));
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if !is_identifier(&name) {
+        return Err(err(format!(
+            "'{name}' is not a valid model name; name the file after the table it builds \
+             (lowercase letters, digits and '_')"
+        )));
+    }
+    let sql = std::fs::read_to_string(path)
+        .map_err(|e| C360Error::io(format!("reading {}", shown.display()), e))?;
+    let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
+        .map_err(|e| err(format!("SQL error: {e}")))?;
+    if statements.len() != 1 {
+        return Err(err(format!(
+            "a model file holds exactly one query, found {} statements",
+            statements.len()
+        )));
+    }
+    let Some(statement) = statements.pop_front() else {
+        return Err(err("the file is empty; write one SELECT query".to_string()));
+    };
+    if !matches!(&statement, Statement::Statement(s) if matches!(**s, SqlStatement::Query(_))) {
+        return Err(err(
+            "a model must be a query (SELECT or WITH ... SELECT), not DDL or DML".to_string(),
+        ));
+    }
+    let references = ctx
+        .state()
+        .resolve_table_references(&statement)
+        .map_err(|e| err(format!("SQL error: {e}")))?
+        .into_iter()
+        .map(|r| r.table().to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Ok(Model {
+        name,
+        file: shown,
+        sql,
+        references,
+    })
+}
+
+/// Check references and order the models so that each comes after the models it reads.
+/// `known_tables` are the tables available besides the models (sources, system tables).
+pub fn order(models: &[Model], known_tables: &BTreeSet<String>) -> Result<Vec<Model>> {
+    let by_name: BTreeMap<&str, &Model> = models.iter().map(|m| (m.name.as_str(), m)).collect();
+    for model in models {
+        if known_tables.contains(&model.name) {
+            return Err(C360Error::Pipeline(format!(
+                "{}: model '{}' has the name of a source; rename the file",
+                model.file.display(),
+                model.name
+            )));
+        }
+        for reference in &model.references {
+            if reference == &model.name {
+                return Err(C360Error::Pipeline(format!(
+                    "{}: model '{}' references itself; a model cannot read its own output \
+                     (read the source or an upstream model instead)",
+                    model.file.display(),
+                    model.name
+                )));
+            }
+            if !by_name.contains_key(reference.as_str()) && !known_tables.contains(reference) {
+                return Err(C360Error::Pipeline(format!(
+                    "{}: model '{}' references unknown table '{reference}'; it is neither a \
+                     source in c360.toml nor a model in the SQL folder",
+                    model.file.display(),
+                    model.name
+                )));
+            }
+        }
+    }
+    // Kahn's algorithm; ties broken by name so the order is stable.
+    let mut remaining: BTreeMap<&str, BTreeSet<&str>> = models
+        .iter()
+        .map(|m| {
+            let deps = m
+                .references
+                .iter()
+                .map(String::as_str)
+                .filter(|r| by_name.contains_key(r))
+                .collect();
+            (m.name.as_str(), deps)
+        })
+        .collect();
+    let mut ordered = Vec::with_capacity(models.len());
+    while !remaining.is_empty() {
+        let ready: Vec<&str> = remaining
+            .iter()
+            .filter(|(_, deps)| deps.is_empty())
+            .map(|(name, _)| *name)
+            .collect();
+        if ready.is_empty() {
+            return Err(C360Error::Pipeline(format!(
+                "the models form a cycle: {}; break it by removing one of these references",
+                find_cycle(&remaining).join(" -> ")
+            )));
+        }
+        for name in ready {
+            remaining.remove(name);
+            for deps in remaining.values_mut() {
+                deps.remove(name);
+            }
+            ordered.push(by_name[name].clone());
+        }
+    }
+    Ok(ordered)
+}
+
+/// A cycle among models that all still have unmet dependencies.
+fn find_cycle(remaining: &BTreeMap<&str, BTreeSet<&str>>) -> Vec<String> {
+    let Some(start) = remaining.keys().next() else {
+        return Vec::new();
+    };
+    let mut path = vec![*start];
+    let mut current = *start;
+    loop {
+        let Some(next) = remaining[current].iter().next().copied() else {
+            return path.iter().map(|s| s.to_string()).collect();
+        };
+        if let Some(pos) = path.iter().position(|p| *p == next) {
+            let mut cycle: Vec<String> = path[pos..].iter().map(|s| s.to_string()).collect();
+            cycle.push(next.to_string());
+            return cycle;
+        }
+        path.push(next);
+        current = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, refs: &[&str]) -> Model {
+        Model {
+            name: name.to_string(),
+            file: PathBuf::from(format!("sql/{name}.sql")),
+            sql: String::new(),
+            references: refs.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn known() -> BTreeSet<String> {
+        ["orders".to_string()].into_iter().collect()
+    }
+
+    #[test]
+    fn orders_by_dependency() {
+        let models = [model("c", &["b"]), model("b", &["a"]), model("a", &["orders"])];
+        let names: Vec<_> = order(&models, &known())
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn cycle_is_named() {
+        let models = [model("a", &["b"]), model("b", &["a"])];
+        let err = order(&models, &known()).unwrap_err().to_string();
+        assert!(err.contains("cycle: a -> b -> a"), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_self_references() {
+        let err = order(&[model("a", &["nope"])], &known()).unwrap_err().to_string();
+        assert!(err.contains("unknown table 'nope'") && err.contains("sql/a.sql"), "{err}");
+        let err = order(&[model("a", &["a"])], &known()).unwrap_err().to_string();
+        assert!(err.contains("references itself"), "{err}");
+    }
+}

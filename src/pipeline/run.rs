@@ -1,0 +1,365 @@
+//! `c360 run`: build the models in dependency order, check their assertions, publish.
+//!
+//! Every model is written to a new version folder and registered under its name for the models
+//! downstream of it. A model that fails (planning, execution or an assertion) has its new
+//! folder removed; its dependents are skipped, its independent siblings go on. At the end the
+//! manifest is switched once for all models that succeeded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::dataframe::DataFrameWriteOptions;
+
+use super::assertions;
+use super::models::{self, Model};
+use super::publish::{self, Output, PublishedModel};
+use crate::Engine;
+use crate::error::{C360Error, Result, strip_context};
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Only these models (their upstream models must have been published); empty means all.
+    pub select: Vec<String>,
+}
+
+/// How one model ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Built, checked and published.
+    Ok {
+        /// Rows written.
+        rows: u64,
+    },
+    /// Failed; the last good output stays published.
+    Failed {
+        /// Why, naming the file or assertion.
+        error: String,
+    },
+    /// Not run because a model it reads failed or was skipped.
+    Skipped {
+        /// The upstream model that failed.
+        because: String,
+    },
+}
+
+/// One model's outcome.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Model name.
+    pub model: String,
+    /// How it ended.
+    pub status: Status,
+    /// Seconds spent on it.
+    pub seconds: f64,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// Outcomes in run order.
+    pub outcomes: Vec<Outcome>,
+    /// Output location.
+    pub output: String,
+    /// Version folder written by this run.
+    pub version: String,
+    /// Total seconds.
+    pub seconds: f64,
+}
+
+impl RunSummary {
+    /// Number of failed models.
+    pub fn failed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Failed { .. }))
+    }
+
+    /// Number of skipped models.
+    pub fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, Status::Skipped { .. }))
+    }
+
+    fn count(&self, pred: impl Fn(&Status) -> bool) -> usize {
+        self.outcomes.iter().filter(|o| pred(&o.status)).count()
+    }
+
+    /// The status of a model, if it was part of the run.
+    pub fn status(&self, model: &str) -> Option<&Status> {
+        self.outcomes
+            .iter()
+            .find(|o| o.model == model)
+            .map(|o| &o.status)
+    }
+
+    /// A readable, aligned summary.
+    pub fn render(&self) -> String {
+        let width = self.outcomes.iter().map(|o| o.model.len()).max().unwrap_or(5);
+        let ok = self.outcomes.len() - self.failed() - self.skipped();
+        let mut text = format!(
+            "c360 run: {} models in {:.2}s: {ok} ok, {} failed, {} skipped\n",
+            self.outcomes.len(),
+            self.seconds,
+            self.failed(),
+            self.skipped()
+        );
+        for o in &self.outcomes {
+            let line = match &o.status {
+                Status::Ok { rows } => format!(
+                    "  ok       {:width$}  {:>12} rows  {:>7.2}s",
+                    o.model,
+                    group_digits(*rows),
+                    o.seconds
+                ),
+                Status::Failed { error } => {
+                    format!("  FAILED   {:width$}  {error}", o.model)
+                }
+                Status::Skipped { because } => format!(
+                    "  skipped  {:width$}  reads '{because}', which did not build",
+                    o.model
+                ),
+            };
+            let _ = writeln!(text, "{line}");
+        }
+        let _ = write!(
+            text,
+            "output: {} (failed models keep their last good version)",
+            self.output
+        );
+        text
+    }
+}
+
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Run the workspace's models.
+pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
+    let started = Instant::now();
+    let workspace = &engine.workspace;
+    let ctx = &engine.ctx;
+    let discovered = models::discover(ctx, &workspace.root, &workspace.sql_dir())?;
+    let known: BTreeSet<String> = engine.sources.keys().cloned().collect();
+    let ordered = models::order(&discovered, &known)?;
+    let names: BTreeSet<&str> = ordered.iter().map(|m| m.name.as_str()).collect();
+    for model in workspace.config.assertions.keys() {
+        if !names.contains(model.as_str()) {
+            return Err(C360Error::Pipeline(format!(
+                "c360.toml [assertions.{model}]: there is no model '{model}' in {}",
+                workspace.config.pipeline.sql_dir
+            )));
+        }
+    }
+    let selected = select(&ordered, &options.select, &engine.published)?;
+    let output = Output::open(ctx, workspace)?;
+    let version = new_version();
+    tracing::info!(models = selected.len(), %version, "run started");
+
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut built: BTreeMap<String, u64> = BTreeMap::new();
+    let mut not_built: BTreeSet<String> = BTreeSet::new();
+    for model in &selected {
+        let model_started = Instant::now();
+        let blocked = model.references.iter().find(|r| not_built.contains(*r));
+        let status = match blocked {
+            Some(upstream) => Status::Skipped {
+                because: upstream.clone(),
+            },
+            None => match build(engine, &output, model, &version).await {
+                Ok(rows) => Status::Ok { rows },
+                Err(error) => {
+                    output.delete_version(&model.name, &version).await.ok();
+                    Status::Failed { error }
+                }
+            },
+        };
+        match &status {
+            Status::Ok { rows } => {
+                tracing::info!(model = %model.name, rows, "model built");
+                built.insert(model.name.clone(), *rows);
+            }
+            Status::Failed { error } => {
+                tracing::warn!(model = %model.name, %error, "model failed");
+                not_built.insert(model.name.clone());
+            }
+            Status::Skipped { .. } => {
+                not_built.insert(model.name.clone());
+            }
+        }
+        outcomes.push(Outcome {
+            model: model.name.clone(),
+            status,
+            seconds: model_started.elapsed().as_secs_f64(),
+        });
+    }
+
+    if !built.is_empty() {
+        publish_versions(&output, &built, &version, workspace.config.pipeline.keep_versions)
+            .await?;
+    }
+    Ok(RunSummary {
+        outcomes,
+        output: output.location.clone(),
+        version,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The models to run, in order; with a selection, check that what they read exists.
+fn select(ordered: &[Model], select: &[String], published: &[String]) -> Result<Vec<Model>> {
+    if select.is_empty() {
+        return Ok(ordered.to_vec());
+    }
+    let all: BTreeSet<&str> = ordered.iter().map(|m| m.name.as_str()).collect();
+    for name in select {
+        if !all.contains(name.as_str()) {
+            return Err(C360Error::Pipeline(format!(
+                "--select {name}: no such model; the models are: {}",
+                all.iter().copied().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let chosen: Vec<Model> = ordered
+        .iter()
+        .filter(|m| select.contains(&m.name))
+        .cloned()
+        .collect();
+    for model in &chosen {
+        for reference in &model.references {
+            let is_model = all.contains(reference.as_str());
+            if is_model && !select.contains(reference) && !published.contains(reference) {
+                return Err(C360Error::Pipeline(format!(
+                    "--select {}: it reads model '{reference}', which has never been \
+                     published; select it too or run all models",
+                    model.name
+                )));
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// A sortable, unique version folder name for this run.
+fn new_version() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "v{}-{:04x}",
+        now.format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id() & 0xffff
+    )
+}
+
+/// Build one model into its new version folder and check it; the error is user-facing.
+async fn build(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+) -> std::result::Result<u64, String> {
+    let ctx = &engine.ctx;
+    let where_ = format!("{}", model.file.display());
+    let rows = match write_model(engine, output, model, version).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            let mut message = format!("{where_}: {}", strip_context(&e));
+            let sources = model.references.iter().map(String::as_str);
+            if let Some(diagnosis) = engine.diagnose_sources(sources).await {
+                message = format!("{message}\n    cause: {diagnosis}");
+            }
+            return Err(message);
+        }
+    };
+    publish::register_version(ctx, output, &model.name, version)
+        .await
+        .map_err(|e| format!("{where_}: cannot read back the new output: {e}"))?;
+    if let Some(checks) = engine.workspace.config.assertions.get(&model.name) {
+        assertions::check(ctx, &model.name, checks)
+            .await
+            .map_err(|e| format!("{where_}: {e}"))?;
+    }
+    Ok(rows)
+}
+
+async fn write_model(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+) -> datafusion::error::Result<u64> {
+    let df = engine.ctx.sql(&model.sql).await?;
+    let schema = df.schema().inner().clone();
+    let result = df
+        .write_parquet(
+            &output.version_url(&model.name, version),
+            DataFrameWriteOptions::new(),
+            None,
+        )
+        .await?;
+    let rows = result
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
+        .sum();
+    let files = output
+        .count_files(&model.name, version)
+        .await
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    if files == 0 {
+        output
+            .write_empty(&model.name, version, schema)
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+    }
+    Ok(rows)
+}
+
+/// Switch the manifest to the new versions, then remove versions no reader needs.
+async fn publish_versions(
+    output: &Output,
+    built: &BTreeMap<String, u64>,
+    version: &str,
+    keep: usize,
+) -> Result<()> {
+    let mut manifest = output.read_manifest().await?;
+    let now = chrono::Utc::now().to_rfc3339();
+    for (name, rows) in built {
+        let mut previous = Vec::new();
+        if let Some(old) = manifest.models.get(name) {
+            previous.push(old.version.clone());
+            previous.extend(old.previous.iter().cloned());
+        }
+        previous.truncate(keep);
+        manifest.models.insert(
+            name.clone(),
+            PublishedModel {
+                version: version.to_string(),
+                rows: *rows,
+                published_at: now.clone(),
+                previous,
+            },
+        );
+    }
+    output.write_manifest(&manifest).await?;
+    for name in built.keys() {
+        let Some(entry) = manifest.models.get(name) else {
+            continue;
+        };
+        for old in output.versions(name).await? {
+            let wanted = old == entry.version || entry.previous.contains(&old);
+            // Versions newer than ours may belong to a run still writing them.
+            if !wanted && old.as_str() < version {
+                output.delete_version(name, &old).await?;
+            }
+        }
+    }
+    Ok(())
+}

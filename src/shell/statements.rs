@@ -1,0 +1,109 @@
+//! Running SQL text against the engine: statements are split by DataFusion's parser (a `;`
+//! inside a string does not end a statement), planned and executed one by one, and results
+//! are streamed to the chosen writer.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+use super::print::{Format, write_stream};
+use crate::Engine;
+use crate::error::{C360Error, Result, strip_context};
+
+/// Where results go.
+pub enum Sink<'a> {
+    /// Standard output.
+    Stdout,
+    /// A file, created or truncated.
+    File(&'a Path),
+}
+
+impl Sink<'_> {
+    fn open(&self) -> Result<Box<dyn Write + Send>> {
+        Ok(match self {
+            Sink::Stdout => Box::new(BufWriter::new(std::io::stdout())),
+            Sink::File(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
+                C360Error::io(format!("creating output file {}", path.display()), e)
+            })?)),
+        })
+    }
+}
+
+/// Run every statement in `sql`, printing each result that has columns; stops at the first
+/// error, which names the statement and, when a source file is at fault, the file.
+pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>) -> Result<()> {
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+        .map_err(|e| C360Error::DataFusion(e.into()))?;
+    if format == Format::Parquet && matches!(sink, Sink::Stdout) {
+        return Err(C360Error::Pipeline(
+            "--format parquet needs --output FILE (Parquet is binary)".to_string(),
+        ));
+    }
+    let count = statements.len();
+    let mut written_parquet = false;
+    let mut outputs = 0usize;
+    for (index, statement) in statements.into_iter().enumerate() {
+        let state = engine.ctx.state();
+        let tables: Vec<String> = state
+            .resolve_table_references(&statement)
+            .map(|refs| refs.into_iter().map(|r| r.table().to_string()).collect())
+            .unwrap_or_default();
+        let outcome = async {
+            let plan = state.statement_to_plan(statement).await?;
+            let df = engine.ctx.execute_logical_plan(plan).await?;
+            let has_columns = !df.schema().fields().is_empty();
+            let stream = df.execute_stream().await?;
+            Ok::<_, datafusion::error::DataFusionError>((has_columns, stream))
+        }
+        .await;
+        let result = match outcome {
+            Ok((false, _)) => Ok(()),
+            Ok((true, stream)) => {
+                if format == Format::Parquet && written_parquet {
+                    return Err(C360Error::Pipeline(
+                        "--format parquet writes one result; give one query".to_string(),
+                    ));
+                }
+                written_parquet = format == Format::Parquet;
+                let out = sink.open_for(outputs)?;
+                outputs += 1;
+                write_stream(stream, format, out).await.map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let mut message = strip_context(&e);
+            if count > 1 {
+                message = format!("statement {}: {message}", index + 1);
+            }
+            if let Some(diagnosis) = engine.diagnose_sources(tables.iter().map(String::as_str)).await
+            {
+                message = format!("{message}\n  cause: {diagnosis}");
+            }
+            return Err(C360Error::Query(message));
+        }
+    }
+    Ok(())
+}
+
+impl Sink<'_> {
+    /// Open for the `index`-th result: a file is truncated for the first and appended to after.
+    fn open_for(&self, index: usize) -> Result<Box<dyn Write + Send>> {
+        match (self, index) {
+            (Sink::File(path), i) if i > 0 => {
+                let file = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(|e| {
+                        C360Error::io(format!("opening output file {}", path.display()), e)
+                    })?;
+                Ok(Box::new(BufWriter::new(file)))
+            }
+            _ => self.open(),
+        }
+    }
+}

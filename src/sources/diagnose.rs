@@ -1,0 +1,130 @@
+//! Naming the bad file: when a source's schema cannot be inferred or a scan fails, its files
+//! are read one at a time so the error can say which file, and what is wrong with it.
+//!
+//! This only runs after a failure, so the normal path pays nothing for it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::context::SessionContext;
+use futures::StreamExt;
+use object_store::ObjectMeta;
+
+use super::RegisteredSource;
+use crate::error::strip_context;
+
+/// Infer each file's schema alone; report the first file that cannot be read or whose column
+/// types disagree with an earlier file.
+pub async fn infer_per_file(
+    ctx: &SessionContext,
+    root: &Path,
+    source: &RegisteredSource,
+    files: &[ObjectMeta],
+) -> Option<String> {
+    let mut first: Option<(String, SchemaRef)> = None;
+    for meta in files {
+        let (url, shown) = file_url(root, source, meta)?;
+        let options = source.options.clone().with_file_extension("");
+        let schema = match options.infer_schema(&ctx.state(), &url).await {
+            Ok(schema) => schema,
+            Err(e) => {
+                return Some(format!(
+                    "file {shown}: cannot read it as {}: {}",
+                    format_name(source),
+                    strip_context(&e)
+                ));
+            }
+        };
+        match &first {
+            None => first = Some((shown, schema)),
+            Some((first_shown, first_schema)) => {
+                for field in schema.fields() {
+                    if let Ok(earlier) = first_schema.field_with_name(field.name())
+                        && earlier.data_type() != field.data_type()
+                    {
+                        return Some(format!(
+                            "file {shown}: column '{}' is {} but file {first_shown} has {}; \
+                             the files of one source must agree on column types (fix the \
+                             file, or declare the schema in c360.toml to read both as one type)",
+                            field.name(),
+                            field.data_type(),
+                            earlier.data_type()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Scan every file of a source alone and return the first file's error, naming the file.
+pub async fn scan_per_file(
+    ctx: &SessionContext,
+    root: &Path,
+    source: &RegisteredSource,
+) -> Option<String> {
+    let files = match source.files(ctx).await {
+        Ok(files) => files,
+        Err(e) => return Some(e.to_string()),
+    };
+    for meta in &files {
+        let (url, shown) = file_url(root, source, meta)?;
+        if let Err(e) = scan_file(ctx, source, url).await {
+            return Some(format!(
+                "file {shown}: {}",
+                strip_context(&e).trim_start_matches("External error: ")
+            ));
+        }
+    }
+    None
+}
+
+async fn scan_file(
+    ctx: &SessionContext,
+    source: &RegisteredSource,
+    url: ListingTableUrl,
+) -> datafusion::error::Result<()> {
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(source.options.clone().with_file_extension(""))
+        .with_schema(Arc::clone(&source.schema));
+    let table = ListingTable::try_new(config)?;
+    let mut stream = ctx.read_table(Arc::new(table))?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        batch?;
+    }
+    Ok(())
+}
+
+/// The URL of one file of the source and how to show it to a user (relative to the workspace
+/// for local files).
+fn file_url(
+    root: &Path,
+    source: &RegisteredSource,
+    meta: &ObjectMeta,
+) -> Option<(ListingTableUrl, String)> {
+    let base = source.url.object_store();
+    let full = format!("{}{}", base.as_str(), meta.location);
+    let url = ListingTableUrl::parse(&full).ok()?;
+    let shown = if source.url.scheme() == "file" {
+        let path = format!("/{}", meta.location);
+        Path::new(&path)
+            .strip_prefix(root)
+            .map(|p| p.display().to_string())
+            .unwrap_or(path)
+    } else {
+        full
+    };
+    Some((url, shown))
+}
+
+fn format_name(source: &RegisteredSource) -> String {
+    source
+        .options
+        .format
+        .get_ext()
+        .trim_start_matches('.')
+        .to_string()
+}
