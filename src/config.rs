@@ -374,9 +374,10 @@ mod tests {
 
     #[test]
     fn unknown_key_names_the_key_and_line() {
-        let err = parse("[sources.orders]\nformat = \"csv\"\nlocation = \"x\"\ndelimeter = \";\"\n")
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse("[sources.orders]\nformat = \"csv\"\nlocation = \"x\"\ndelimeter = \";\"\n")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("/ws/c360.toml"), "{err}");
         assert!(err.contains("delimeter"), "{err}");
         assert!(err.contains("line 4"), "{err}");

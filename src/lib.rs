@@ -82,8 +82,9 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     if let Some(partitions) = engine.target_partitions {
         config = config.with_target_partitions(partitions);
     }
-    let mut runtime = RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(sources::object_stores::EnvObjectStoreRegistry::new()));
+    let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(
+        sources::object_stores::EnvObjectStoreRegistry::new(),
+    ));
     if let Some(limit) = &engine.memory_limit {
         let bytes = config::parse_bytes(limit).map_err(|message| C360Error::Config {
             file: workspace.root.join(config::CONFIG_FILE),

@@ -137,7 +137,14 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateStats> {
 /// One newsletter name per week of the history.
 fn campaign_names() -> Vec<String> {
     let weeks = ((CUTOFF - START) / (7 * DAY) + 1) as usize;
-    let themes = ["dog-food", "cat-care", "toys", "vitamins", "grooming", "new-arrivals"];
+    let themes = [
+        "dog-food",
+        "cat-care",
+        "toys",
+        "vitamins",
+        "grooming",
+        "new-arrivals",
+    ];
     (0..weeks)
         .map(|w| {
             let date = chrono::DateTime::from_timestamp_micros(START + w as i64 * 7 * DAY)

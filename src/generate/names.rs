@@ -181,7 +181,9 @@ pub fn surname(rng: &mut Pcg64Mcg) -> String {
         let b = SYLLABLES_END[rng.random_range(0..SYLLABLES_END.len())];
         format!("{a}{b}")
     } else {
-        COMMON_SURNAMES[weighted(rng, COMMON_SURNAMES)].0.to_string()
+        COMMON_SURNAMES[weighted(rng, COMMON_SURNAMES)]
+            .0
+            .to_string()
     }
 }
 

@@ -39,17 +39,81 @@ pub const PETS: &[(&str, u32)] = &[
 /// The offer catalogue: (id, name, kind, category, discount %, cost per send, margin share).
 pub const OFFERS: &[(i64, &str, &str, &str, f64, f64, f64)] = &[
     (1, "15% off dry food", "discount", "food", 15.0, 0.40, 0.32),
-    (2, "Free shipping on food", "free_shipping", "food", 0.0, 0.90, 0.32),
+    (
+        2,
+        "Free shipping on food",
+        "free_shipping",
+        "food",
+        0.0,
+        0.90,
+        0.32,
+    ),
     (3, "Treat sampler", "sample", "treats", 0.0, 1.50, 0.45),
-    (4, "Buy 2 treats get 1", "bundle", "treats", 33.0, 0.30, 0.45),
+    (
+        4,
+        "Buy 2 treats get 1",
+        "bundle",
+        "treats",
+        33.0,
+        0.30,
+        0.45,
+    ),
     (5, "20% off toys", "discount", "toys", 20.0, 0.40, 0.50),
     (6, "Toy of the month", "sample", "toys", 0.0, 2.50, 0.50),
-    (7, "10% off vitamins", "discount", "vitamins", 10.0, 0.40, 0.55),
-    (8, "Vitamin starter kit", "bundle", "vitamins", 25.0, 1.20, 0.55),
-    (9, "25% off accessories", "discount", "accessories", 25.0, 0.40, 0.40),
-    (10, "Free grooming kit sample", "sample", "grooming", 0.0, 1.80, 0.48),
-    (11, "15% off grooming", "discount", "grooming", 15.0, 0.40, 0.48),
-    (12, "Free shipping weekend", "free_shipping", "accessories", 0.0, 0.90, 0.40),
+    (
+        7,
+        "10% off vitamins",
+        "discount",
+        "vitamins",
+        10.0,
+        0.40,
+        0.55,
+    ),
+    (
+        8,
+        "Vitamin starter kit",
+        "bundle",
+        "vitamins",
+        25.0,
+        1.20,
+        0.55,
+    ),
+    (
+        9,
+        "25% off accessories",
+        "discount",
+        "accessories",
+        25.0,
+        0.40,
+        0.40,
+    ),
+    (
+        10,
+        "Free grooming kit sample",
+        "sample",
+        "grooming",
+        0.0,
+        1.80,
+        0.48,
+    ),
+    (
+        11,
+        "15% off grooming",
+        "discount",
+        "grooming",
+        15.0,
+        0.40,
+        0.48,
+    ),
+    (
+        12,
+        "Free shipping weekend",
+        "free_shipping",
+        "accessories",
+        0.0,
+        0.90,
+        0.40,
+    ),
 ];
 
 /// Channels offers are sent through.
@@ -146,7 +210,10 @@ pub fn identity(rng: &mut Pcg64Mcg, household: Option<&Identity>) -> Identity {
             _ => format!("{l}.{f}{}@{domain}", rng.random_range(60..99)),
         },
     };
-    let alt_email = format!("{f}.{l}@{}", ["work.example.com", "mail.example.org"][rng.random_range(0..2)]);
+    let alt_email = format!(
+        "{f}.{l}@{}",
+        ["work.example.com", "mail.example.org"][rng.random_range(0..2)]
+    );
     let birth_date = rng.random_range(-7300..12400);
     let mut pets = Vec::new();
     let first_pet = names::weighted(rng, PETS);

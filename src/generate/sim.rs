@@ -211,7 +211,9 @@ impl Tables {
 
 /// A bijection on u32 (multiplication by an odd constant), so ids look random but never clash.
 fn scramble(x: u64) -> i64 {
-    ((x as u32).wrapping_mul(2_654_435_761).wrapping_add(0x5bd1_e995)) as i64
+    ((x as u32)
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(0x5bd1_e995)) as i64
 }
 
 /// The random stream of person `p` for a seed (splitmix64 of both).
@@ -332,12 +334,28 @@ fn simulate_person(
             id.alt_email.clone()
         };
         let phone = (!rng.random_bool(0.25)).then(|| person::phone_format(rng, &id.phone));
-        write_account(tables, account, &full_name, Some(&email), phone.as_deref(), &id.zip, signup)?;
+        write_account(
+            tables,
+            account,
+            &full_name,
+            Some(&email),
+            phone.as_deref(),
+            &id.zip,
+            signup,
+        )?;
         truth(tables, "shop_accounts", &account.to_string(), p)?;
         if let Some(guest) = guest {
             let name = format!("{} {}", person::typed_first(rng, id, 0.3), id.last);
             let created = signup + rng.random_range(30..300) * DAY;
-            write_account(tables, guest, &name, Some(&id.alt_email), None, &id.zip, created)?;
+            write_account(
+                tables,
+                guest,
+                &name,
+                Some(&id.alt_email),
+                None,
+                &id.zip,
+                created,
+            )?;
             truth(tables, "shop_accounts", &guest.to_string(), p)?;
         }
     }
@@ -370,9 +388,9 @@ fn simulate_person(
     while t < horizon_end {
         let week_end = t + 7 * DAY;
         traits.engagement = (traits.engagement - 0.003 + person::noise(rng, 0.03)).clamp(0.01, 1.0);
-        traits.satisfaction = (traits.satisfaction + (0.62 - traits.satisfaction) * 0.02
-            + person::noise(rng, 0.015))
-        .clamp(0.0, 1.0);
+        traits.satisfaction =
+            (traits.satisfaction + (0.62 - traits.satisfaction) * 0.02 + person::noise(rng, 0.015))
+                .clamp(0.0, 1.0);
         let lapsed = trial_end.is_some_and(|end| !converts && t > end && t < end + 60 * DAY);
         if rng.random::<f64>() < person::churn_hazard(&traits, lapsed, bad_tickets) {
             churned_at = Some(t + rng.random_range(0..7 * DAY));
@@ -464,8 +482,13 @@ fn simulate_person(
             } else {
                 traits.satisfaction = (traits.satisfaction + 0.03).min(1.0);
             }
-            let category = ["delivery", "billing", "product_quality", "subscription", "returns"]
-                [rng.random_range(0..5)];
+            let category = [
+                "delivery",
+                "billing",
+                "product_quality",
+                "subscription",
+                "returns",
+            ][rng.random_range(0..5)];
             let email = if rng.random_bool(0.2) {
                 id.alt_email.clone()
             } else {
@@ -495,9 +518,14 @@ fn simulate_person(
                 .round()
                 .clamp(0.0, 10.0) as i32;
             let comment = match score {
-                9..=10 => ["Love the fast delivery", "Great food, my dog loves it", ""][rng.random_range(0..3)],
+                9..=10 => ["Love the fast delivery", "Great food, my dog loves it", ""]
+                    [rng.random_range(0..3)],
                 7..=8 => ["Good but pricey", "Fine", ""][rng.random_range(0..3)],
-                _ => ["Support never answered", "Order arrived late again", "Too expensive"][rng.random_range(0..3)],
+                _ => [
+                    "Support never answered",
+                    "Order arrived late again",
+                    "Too expensive",
+                ][rng.random_range(0..3)],
             };
             let response_id = format!("R-{p}-{responses}");
             tables
@@ -531,8 +559,15 @@ fn simulate_person(
                 .t(converted_at)
                 .end()?;
             if let Some(at) = converted_at {
-                let cat = CATEGORIES.iter().position(|c| c.0 == OFFERS[offer].3).unwrap_or(0);
-                let discount = if control { 0.0 } else { OFFERS[offer].4 / 100.0 };
+                let cat = CATEGORIES
+                    .iter()
+                    .position(|c| c.0 == OFFERS[offer].3)
+                    .unwrap_or(0);
+                let discount = if control {
+                    0.0
+                } else {
+                    OFFERS[offer].4 / 100.0
+                };
                 write_order(tables, rng, p, &mut orders, account, at, cat, discount)?;
             }
         }
@@ -644,7 +679,13 @@ fn write_order(
         .end()
 }
 
-fn write_email(tables: &mut Tables, email: &str, kind: &str, campaign: &str, at: i64) -> Result<()> {
+fn write_email(
+    tables: &mut Tables,
+    email: &str,
+    kind: &str,
+    campaign: &str,
+    at: i64,
+) -> Result<()> {
     if at >= CUTOFF {
         return Ok(());
     }

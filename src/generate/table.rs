@@ -10,9 +10,9 @@ use datafusion::arrow::array::{
     ArrayBuilder, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder,
     Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use datafusion::arrow::{csv, json};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::{csv, json};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -155,7 +155,8 @@ impl Table {
         }
         let file = BufWriter::with_capacity(
             1 << 20,
-            File::create(path).map_err(|e| C360Error::io(format!("creating {}", path.display()), e))?,
+            File::create(path)
+                .map_err(|e| C360Error::io(format!("creating {}", path.display()), e))?,
         );
         let writer = match kind {
             FileKind::Parquet => {

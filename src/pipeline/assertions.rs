@@ -85,11 +85,13 @@ async fn failing_rows(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, St
                 .zip(&formatters)
                 .map(|(f, fmt)| format!("{}={}", f.name(), fmt.value(row)))
                 .collect::<Vec<_>>();
-            rows.push(if cells.len() == 1 && batch.schema().field(0).name() == "n" {
-                fmt_value(&formatters[0], row)
-            } else {
-                cells.join(", ")
-            });
+            rows.push(
+                if cells.len() == 1 && batch.schema().field(0).name() == "n" {
+                    fmt_value(&formatters[0], row)
+                } else {
+                    cells.join(", ")
+                },
+            );
         }
     }
     Ok(rows)

@@ -77,12 +77,14 @@ fn parse_model(ctx: &SessionContext, root: &Path, path: &Path) -> Result<Model> 
             "a model must be a query (SELECT or WITH ... SELECT), not DDL or DML".to_string(),
         ));
     }
-    let references = ctx
-        .state()
+    let state = ctx.state();
+    let table_functions = state.table_functions();
+    let references = state
         .resolve_table_references(&statement)
         .map_err(|e| err(format!("SQL error: {e}")))?
         .into_iter()
         .map(|r| r.table().to_string())
+        .filter(|name| !table_functions.contains_key(name))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -202,7 +204,11 @@ mod tests {
 
     #[test]
     fn orders_by_dependency() {
-        let models = [model("c", &["b"]), model("b", &["a"]), model("a", &["orders"])];
+        let models = [
+            model("c", &["b"]),
+            model("b", &["a"]),
+            model("a", &["orders"]),
+        ];
         let names: Vec<_> = order(&models, &known())
             .unwrap()
             .into_iter()
@@ -220,9 +226,16 @@ mod tests {
 
     #[test]
     fn unknown_and_self_references() {
-        let err = order(&[model("a", &["nope"])], &known()).unwrap_err().to_string();
-        assert!(err.contains("unknown table 'nope'") && err.contains("sql/a.sql"), "{err}");
-        let err = order(&[model("a", &["a"])], &known()).unwrap_err().to_string();
+        let err = order(&[model("a", &["nope"])], &known())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown table 'nope'") && err.contains("sql/a.sql"),
+            "{err}"
+        );
+        let err = order(&[model("a", &["a"])], &known())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("references itself"), "{err}");
     }
 }

@@ -235,8 +235,8 @@ pub async fn register_version(
     version: &str,
 ) -> Result<()> {
     let url = ListingTableUrl::parse(output.version_url(name, version))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet");
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let schema = options.infer_schema(&ctx.state(), &url).await?;
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)

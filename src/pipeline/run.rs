@@ -94,7 +94,12 @@ impl RunSummary {
 
     /// A readable, aligned summary.
     pub fn render(&self) -> String {
-        let width = self.outcomes.iter().map(|o| o.model.len()).max().unwrap_or(5);
+        let width = self
+            .outcomes
+            .iter()
+            .map(|o| o.model.len())
+            .max()
+            .unwrap_or(5);
         let ok = self.outcomes.len() - self.failed() - self.skipped();
         let mut text = format!(
             "c360 run: {} models in {:.2}s: {ok} ok, {} failed, {} skipped\n",
@@ -203,8 +208,13 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     }
 
     if !built.is_empty() {
-        publish_versions(&output, &built, &version, workspace.config.pipeline.keep_versions)
-            .await?;
+        publish_versions(
+            &output,
+            &built,
+            &version,
+            workspace.config.pipeline.keep_versions,
+        )
+        .await?;
     }
     Ok(RunSummary {
         outcomes,

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::str::FromStr;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::{csv, json};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::arrow::{csv, json};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
@@ -56,9 +56,7 @@ pub async fn write_stream(
             write_table(&schema, &batches, out)?;
         }
         Format::Csv => {
-            let mut writer = csv::WriterBuilder::new()
-                .with_header(true)
-                .build(out);
+            let mut writer = csv::WriterBuilder::new().with_header(true).build(out);
             if let Some(first) = next_or_empty(&mut stream, &schema).await? {
                 rows += first.num_rows() as u64;
                 writer.write(&first)?;

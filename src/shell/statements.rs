@@ -79,7 +79,9 @@ pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>)
             if count > 1 {
                 message = format!("statement {}: {message}", index + 1);
             }
-            if let Some(diagnosis) = engine.diagnose_sources(tables.iter().map(String::as_str)).await
+            if let Some(diagnosis) = engine
+                .diagnose_sources(tables.iter().map(String::as_str))
+                .await
             {
                 message = format!("{message}\n  cause: {diagnosis}");
             }

@@ -13,9 +13,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::common::GetExt;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::common::GetExt;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -150,8 +150,7 @@ fn listing_options(source: &SourceConfig, url: &ListingTableUrl) -> ListingOptio
         None if !url.is_collection() && url.get_glob().is_none() => String::new(),
         None => format!("{}{}", source.format.extension(), compression.get_ext()),
     };
-    ListingOptions::new(format)
-        .with_file_extension(extension)
+    ListingOptions::new(format).with_file_extension(extension)
 }
 
 /// List a source's files, with an error that names the location when listing fails.
@@ -194,7 +193,10 @@ async fn list_files(
 
 /// Resolve a configured location to a listing URL: URLs as they are (a glob in their path is
 /// split off), local paths relative to the workspace root.
-pub fn resolve_location(root: &Path, location: &str) -> std::result::Result<ListingTableUrl, String> {
+pub fn resolve_location(
+    root: &Path,
+    location: &str,
+) -> std::result::Result<ListingTableUrl, String> {
     let location = location.trim();
     if let Some(url) = parse_remote_url(location) {
         let (base, glob) = split_glob(url.as_str());
@@ -265,7 +267,10 @@ mod tests {
     #[test]
     fn missing_local_path_is_named() {
         let err = resolve_location(Path::new("/nowhere"), "data/x.csv").unwrap_err();
-        assert!(err.contains("data/x.csv") && err.contains("/nowhere/data/x.csv"), "{err}");
+        assert!(
+            err.contains("data/x.csv") && err.contains("/nowhere/data/x.csv"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -22,9 +22,10 @@ pub fn parse_sql_type(text: &str) -> Result<DataType, String> {
         "boolean" | "bool" => Some(DataType::Boolean),
         "date" => Some(DataType::Date32),
         "timestamp" => Some(DataType::Timestamp(TimeUnit::Microsecond, None)),
-        "timestamptz" | "timestamp with time zone" => {
-            Some(DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())))
-        }
+        "timestamptz" | "timestamp with time zone" => Some(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some("UTC".into()),
+        )),
         _ => None,
     };
     if let Some(data_type) = simple {

@@ -1,1 +1,9 @@
-//! Integration tests.
+//! The one integration-test binary (every extra test binary links DataFusion again).
+
+mod bad_input;
+mod common;
+mod config;
+mod generator;
+mod object_store_s3;
+mod pipeline;
+mod query_cli;

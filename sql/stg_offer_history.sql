@@ -1,0 +1,6 @@
+-- Offer decisions with the catalogue's category; control rows were held out (no offer sent).
+SELECT h.decision_id, h.account_id, h.offer_id, o.category AS offer_category, h.decided_at,
+       h.treatment_group, h.channel, coalesce(h.converted, false) AS converted, h.converted_at
+FROM offer_history h
+LEFT JOIN stg_offers o ON o.offer_id = h.offer_id
+WHERE h.decision_id IS NOT NULL

@@ -1,0 +1,113 @@
+//! Helpers: temporary workspaces, files in every format, and running the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use c360::{Engine, Workspace};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
+use tempfile::TempDir;
+
+/// The repository root (the embedded sample workspace).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary workspace folder with this `c360.toml`.
+pub fn workspace(toml: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "c360.toml", toml);
+    dir
+}
+
+/// Write a text file, creating folders.
+pub fn write(root: &Path, relative: &str, text: &str) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// Write a Parquet file of (id, amount) rows.
+pub fn write_orders_parquet(root: &Path, relative: &str, rows: &[(i64, f64)]) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("amount", DataType::Float64, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
+    ];
+    write_batch(
+        root,
+        relative,
+        RecordBatch::try_new(schema, columns).expect("batch"),
+    );
+}
+
+/// Write a Parquet file of (id, amount as text) rows: the same table with a changed schema.
+pub fn write_orders_parquet_text_amount(root: &Path, relative: &str, rows: &[(i64, &str)]) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("amount", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+    ];
+    write_batch(
+        root,
+        relative,
+        RecordBatch::try_new(schema, columns).expect("batch"),
+    );
+}
+
+fn write_batch(root: &Path, relative: &str, batch: RecordBatch) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let file = std::fs::File::create(path).expect("create");
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+}
+
+/// Open a workspace folder through the facade.
+pub async fn open(dir: &Path) -> c360::Result<Engine> {
+    let workspace = Workspace::load(dir)?;
+    Engine::open(&workspace).await
+}
+
+/// Run the real `c360` binary in `dir`.
+pub fn c360(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_c360"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("C360_WORKSPACE")
+        .output()
+        .expect("run c360")
+}
+
+/// Standard output and error as text.
+pub fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// One query's single value rendered as text.
+pub async fn scalar(engine: &Engine, sql: &str) -> String {
+    let batches = engine
+        .ctx
+        .sql(sql)
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    let column = batches[0].column(0);
+    array_value_to_string(column, 0).expect("display")
+}

@@ -1,0 +1,276 @@
+//! `c360 run`: dependency order, atomic publish, failure isolation, assertions, selection.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use c360::pipeline::{self, RunOptions, Status};
+
+use super::common::{c360, open, scalar, texts, workspace, write, write_orders_parquet};
+
+const TOML: &str = "[sources.orders]\nformat = \"parquet\"\nlocation = \"orders/\"\n\n\
+[assertions.big_orders]\nunique = [\"id\"]\n";
+
+/// A workspace with a source and a chain a -> b -> c plus an independent sibling.
+fn chain() -> tempfile::TempDir {
+    let dir = workspace(TOML);
+    write_orders_parquet(
+        dir.path(),
+        "orders/part-0.parquet",
+        &[(1, 5.0), (2, 50.0), (3, 500.0)],
+    );
+    write(
+        dir.path(),
+        "sql/big_orders.sql",
+        "SELECT id, amount FROM orders WHERE amount >= 50",
+    );
+    write(
+        dir.path(),
+        "sql/order_total.sql",
+        "SELECT sum(amount) AS total FROM big_orders",
+    );
+    write(
+        dir.path(),
+        "sql/report.sql",
+        "SELECT total * 2 AS doubled FROM order_total",
+    );
+    write(
+        dir.path(),
+        "sql/order_count.sql",
+        "SELECT count(*) AS n FROM orders",
+    );
+    dir
+}
+
+async fn run(dir: &Path, select: &[&str]) -> c360::Result<pipeline::RunSummary> {
+    let engine = open(dir).await?;
+    let options = RunOptions {
+        select: select.iter().map(|s| s.to_string()).collect(),
+    };
+    pipeline::run(&engine, &options).await
+}
+
+fn versions(dir: &Path, model: &str) -> usize {
+    std::fs::read_dir(dir.join("output").join(model))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn builds_in_dependency_order_and_publishes() {
+    let dir = chain();
+    let summary = run(dir.path(), &[]).await.expect("run");
+    let order: Vec<_> = summary.outcomes.iter().map(|o| o.model.as_str()).collect();
+    let pos = |m: &str| order.iter().position(|o| *o == m).expect("ran");
+    assert!(pos("big_orders") < pos("order_total") && pos("order_total") < pos("report"));
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert_eq!(summary.status("big_orders"), Some(&Status::Ok { rows: 2 }));
+    // A new engine sees the published outputs as tables.
+    let engine = open(dir.path()).await.expect("open");
+    assert_eq!(
+        scalar(&engine, "SELECT doubled FROM report").await,
+        "1100.0"
+    );
+    // A second run publishes new versions and keeps one earlier version per model.
+    run(dir.path(), &[]).await.expect("second run");
+    run(dir.path(), &[]).await.expect("third run");
+    assert_eq!(versions(dir.path(), "report"), 2);
+}
+
+#[tokio::test]
+async fn a_failing_model_stops_its_dependents_not_its_siblings_and_keeps_the_last_good_output() {
+    let dir = chain();
+    run(dir.path(), &[]).await.expect("first run");
+    write(
+        dir.path(),
+        "sql/order_total.sql",
+        "SELECT sum(no_such_column) AS total FROM big_orders",
+    );
+    write_orders_parquet(dir.path(), "orders/part-1.parquet", &[(4, 70.0)]);
+    let summary = run(dir.path(), &[]).await.expect("second run");
+    assert!(matches!(
+        summary.status("big_orders"),
+        Some(Status::Ok { rows: 3 })
+    ));
+    assert!(matches!(
+        summary.status("order_count"),
+        Some(Status::Ok { rows: 1 })
+    ));
+    match summary.status("order_total") {
+        Some(Status::Failed { error }) => {
+            assert!(
+                error.contains("sql/order_total.sql") && error.contains("no_such_column"),
+                "{error}"
+            )
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert_eq!(
+        summary.status("report"),
+        Some(&Status::Skipped {
+            because: "order_total".to_string()
+        })
+    );
+    let rendered = summary.render();
+    assert!(rendered.contains("1 failed, 1 skipped"), "{rendered}");
+    // The failed model and its dependent keep their last good output; the siblings moved on.
+    let engine = open(dir.path()).await.expect("open");
+    assert_eq!(
+        scalar(&engine, "SELECT total FROM order_total").await,
+        "550.0"
+    );
+    assert_eq!(
+        scalar(&engine, "SELECT doubled FROM report").await,
+        "1100.0"
+    );
+    assert_eq!(scalar(&engine, "SELECT n FROM order_count").await, "4");
+    // The failed model's new folder is gone.
+    assert_eq!(versions(dir.path(), "order_total"), 1);
+}
+
+#[tokio::test]
+async fn a_failed_assertion_keeps_the_last_good_output() {
+    let dir = chain();
+    run(dir.path(), &[]).await.expect("first run");
+    write_orders_parquet(dir.path(), "orders/part-1.parquet", &[(2, 60.0)]);
+    let summary = run(dir.path(), &[]).await.expect("second run");
+    match summary.status("big_orders") {
+        Some(Status::Failed { error }) => {
+            assert!(
+                error.contains("unique(id)") && error.contains("id=2"),
+                "{error}"
+            )
+        }
+        other => panic!("expected an assertion failure, got {other:?}"),
+    }
+    let engine = open(dir.path()).await.expect("open");
+    assert_eq!(
+        scalar(&engine, "SELECT count(*) FROM big_orders").await,
+        "2"
+    );
+}
+
+#[tokio::test]
+async fn cycles_self_references_unknown_tables_and_syntax_errors_stop_before_anything_runs() {
+    let cases = [
+        (
+            "sql/x.sql",
+            "SELECT * FROM y",
+            "sql/y.sql",
+            "SELECT * FROM x",
+            "cycle",
+        ),
+        (
+            "sql/x.sql",
+            "SELECT * FROM x",
+            "sql/y.sql",
+            "SELECT 1",
+            "references itself",
+        ),
+        (
+            "sql/x.sql",
+            "SELECT * FROM nowhere",
+            "sql/y.sql",
+            "SELECT 1",
+            "unknown table 'nowhere'",
+        ),
+        (
+            "sql/x.sql",
+            "SELEC 1",
+            "sql/y.sql",
+            "SELECT 1",
+            "sql/x.sql: SQL error",
+        ),
+        (
+            "sql/x.sql",
+            "DROP TABLE orders",
+            "sql/y.sql",
+            "SELECT 1",
+            "must be a query",
+        ),
+    ];
+    for (file_a, sql_a, file_b, sql_b, expected) in cases {
+        let dir = chain();
+        write(dir.path(), file_a, sql_a);
+        write(dir.path(), file_b, sql_b);
+        let err = run(dir.path(), &[])
+            .await
+            .err()
+            .expect("an error")
+            .to_string();
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert!(
+            !dir.path().join("output/_manifest.json").exists(),
+            "nothing may be published"
+        );
+        assert_eq!(versions(dir.path(), "big_orders"), 0, "nothing may run");
+    }
+}
+
+#[tokio::test]
+async fn select_runs_only_the_named_models() {
+    let dir = chain();
+    let err = run(dir.path(), &["report"])
+        .await
+        .err()
+        .expect("unpublished upstream")
+        .to_string();
+    assert!(
+        err.contains("order_total") && err.contains("never been published"),
+        "{err}"
+    );
+    let err = run(dir.path(), &["nope"])
+        .await
+        .err()
+        .expect("unknown")
+        .to_string();
+    assert!(err.contains("no such model"), "{err}");
+    run(dir.path(), &[]).await.expect("full run");
+    let summary = run(dir.path(), &["report"]).await.expect("selected run");
+    assert_eq!(summary.outcomes.len(), 1);
+    assert_eq!(summary.failed(), 0);
+}
+
+#[test]
+fn a_killed_run_leaves_the_published_outputs_intact() {
+    let dir = chain();
+    let out = c360(dir.path(), &["run"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let manifest = std::fs::read(dir.path().join("output/_manifest.json")).expect("manifest");
+    // A slow model makes the run long enough to kill it after it has written new versions.
+    write(
+        dir.path(),
+        "sql/zz_slow.sql",
+        "SELECT sum(value) AS s FROM generate_series(1, 300000000)",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_c360"))
+        .arg("run")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while versions(dir.path(), "big_orders") < 2 && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the run ended before it could be killed"
+    );
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    let after = std::fs::read(dir.path().join("output/_manifest.json")).expect("manifest");
+    assert_eq!(manifest, after, "a killed run must not change the manifest");
+    let out = c360(
+        dir.path(),
+        &[
+            "query",
+            "-c",
+            "SELECT doubled FROM report",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(texts(&out).0, "doubled\n1100.0\n", "{}", texts(&out).1);
+}
