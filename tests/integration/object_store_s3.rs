@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as StorePath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutPayload};
 
 use super::common::{c360, repo, texts, write};
 
