@@ -415,7 +415,7 @@ fn simulate_person(
             write_order(tables, rng, p, &mut orders, on, at, cat, 0.0)?;
         }
         // E-mail newsletter every other week.
-        if !unsubscribed && week % 2 == 0 {
+        if !unsubscribed && week.is_multiple_of(2) {
             let campaign = &campaigns[week.min(campaigns.len() - 1)];
             let sent = between(rng, t, end);
             let address = id.email.to_lowercase();
@@ -539,7 +539,7 @@ fn simulate_person(
             truth(tables, "nps_responses", &response_id, p)?;
         }
         // Offer campaigns every six weeks, randomised, with a 20% no-offer control group.
-        if has_account && week % 6 == 0 && t + 14 * DAY < CUTOFF && rng.random_bool(0.6) {
+        if has_account && week.is_multiple_of(6) && t + 14 * DAY < CUTOFF && rng.random_bool(0.6) {
             decisions += 1;
             let offer = rng.random_range(0..OFFERS.len());
             let control = rng.random_bool(0.2);
@@ -602,14 +602,14 @@ fn simulate_person(
         .t(churned_at)
         .end()?;
     if alive && has_account {
-        for offer in 0..OFFERS.len() {
+        for (offer, catalog) in OFFERS.iter().enumerate() {
             let (p0, p1) = person::offer_response(&traits, offer);
             let roll = rng.random::<f64>();
             tables
                 .truth_offers
                 .i(Some(p as i64))
                 .i(Some(account))
-                .i(Some(OFFERS[offer].0))
+                .i(Some(catalog.0))
                 .f(Some(p0))
                 .f(Some(p1))
                 .b(Some(roll < p0))

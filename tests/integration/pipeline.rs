@@ -195,8 +195,7 @@ async fn cycles_self_references_unknown_tables_and_syntax_errors_stop_before_any
         write(dir.path(), file_b, sql_b);
         let err = run(dir.path(), &[])
             .await
-            .err()
-            .expect("an error")
+            .expect_err("an error")
             .to_string();
         assert!(err.contains(expected), "{expected}: {err}");
         assert!(
@@ -212,8 +211,7 @@ async fn select_runs_only_the_named_models() {
     let dir = chain();
     let err = run(dir.path(), &["report"])
         .await
-        .err()
-        .expect("unpublished upstream")
+        .expect_err("unpublished upstream")
         .to_string();
     assert!(
         err.contains("order_total") && err.contains("never been published"),
@@ -221,8 +219,7 @@ async fn select_runs_only_the_named_models() {
     );
     let err = run(dir.path(), &["nope"])
         .await
-        .err()
-        .expect("unknown")
+        .expect_err("unknown")
         .to_string();
     assert!(err.contains("no such model"), "{err}");
     run(dir.path(), &[]).await.expect("full run");
