@@ -34,6 +34,9 @@ pub struct Engine {
     pub sources: BTreeMap<String, RegisteredSource>,
     /// Names of the published models registered as tables.
     pub published: Vec<String>,
+    /// Sources that could not be registered, with the reason. The rest of the workspace stays
+    /// usable; a query or model that reads one of these gets this error.
+    pub broken: BTreeMap<String, String>,
 }
 
 impl Engine {
@@ -41,9 +44,17 @@ impl Engine {
     pub async fn open(workspace: &Workspace) -> Result<Self> {
         let ctx = session_context(workspace)?;
         let mut sources = BTreeMap::new();
+        let mut broken = BTreeMap::new();
         for (name, source) in &workspace.config.sources {
-            let registered = sources::register(&ctx, &workspace.root, name, source).await?;
-            sources.insert(name.clone(), registered);
+            match sources::register(&ctx, &workspace.root, name, source).await {
+                Ok(registered) => {
+                    sources.insert(name.clone(), registered);
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    broken.insert(name.clone(), e.to_string());
+                }
+            }
         }
         let published = pipeline::publish::register_published(&ctx, workspace, &sources).await?;
         Ok(Self {
@@ -51,7 +62,18 @@ impl Engine {
             ctx,
             sources,
             published,
+            broken,
         })
+    }
+
+    /// The registration error of the first broken source among `tables`, if any.
+    pub fn check_sources<'a>(&self, tables: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        for table in tables {
+            if let Some(message) = self.broken.get(table) {
+                return Err(C360Error::Query(message.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// After a query over `tables` failed, read the files of those that are sources one by one

@@ -1,6 +1,7 @@
 //! The `c360` binary: parse arguments, start logging, dispatch a subcommand, map errors to
 //! exit codes (1 for a failed query or run, 2 for bad configuration or usage).
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -101,6 +102,7 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

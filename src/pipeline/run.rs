@@ -153,7 +153,12 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let workspace = &engine.workspace;
     let ctx = &engine.ctx;
     let discovered = models::discover(ctx, &workspace.root, &workspace.sql_dir())?;
-    let known: BTreeSet<String> = engine.sources.keys().cloned().collect();
+    let known: BTreeSet<String> = engine
+        .sources
+        .keys()
+        .chain(engine.broken.keys())
+        .cloned()
+        .collect();
     let ordered = models::order(&discovered, &known)?;
     let names: BTreeSet<&str> = ordered.iter().map(|m| m.name.as_str()).collect();
     for model in workspace.config.assertions.keys() {
@@ -277,6 +282,9 @@ async fn build(
 ) -> std::result::Result<u64, String> {
     let ctx = &engine.ctx;
     let where_ = format!("{}", model.file.display());
+    engine
+        .check_sources(model.references.iter().map(String::as_str))
+        .map_err(|e| format!("{where_}: {e}"))?;
     let rows = match write_model(engine, output, model, version).await {
         Ok(rows) => rows,
         Err(e) => {

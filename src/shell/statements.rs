@@ -51,6 +51,7 @@ pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>)
             .resolve_table_references(&statement)
             .map(|refs| refs.into_iter().map(|r| r.table().to_string()).collect())
             .unwrap_or_default();
+        engine.check_sources(tables.iter().map(String::as_str))?;
         let outcome = async {
             let plan = state.statement_to_plan(statement).await?;
             let df = engine.ctx.execute_logical_plan(plan).await?;

@@ -33,7 +33,7 @@ pub async fn infer_per_file(
                 return Some(format!(
                     "file {shown}: cannot read it as {}: {}",
                     format_name(source),
-                    strip_context(&e)
+                    reader_message(&strip_context(&e))
                 ));
             }
         };
@@ -75,7 +75,7 @@ pub async fn scan_per_file(
         if let Err(e) = scan_file(ctx, source, url).await {
             return Some(format!(
                 "file {shown}: {}",
-                strip_context(&e).trim_start_matches("External error: ")
+                reader_message(&strip_context(&e))
             ));
         }
     }
@@ -118,6 +118,27 @@ fn file_url(
         full
     };
     Some((url, shown))
+}
+
+/// The reader's own message without the wrappers that repeat the file path or the layer.
+fn reader_message(message: &str) -> String {
+    let mut text = message.trim_start_matches("External error: ");
+    if let Some(rest) = text.strip_prefix("Error when processing CSV file ")
+        && let Some(cut) = rest.find(": ")
+    {
+        text = &rest[cut + 2..];
+    }
+    for prefix in [
+        "Arrow error: ",
+        "Parquet error: ",
+        "Csv error: ",
+        "Json error: ",
+    ] {
+        while let Some(rest) = text.strip_prefix(prefix) {
+            text = rest;
+        }
+    }
+    text.to_string()
 }
 
 fn format_name(source: &RegisteredSource) -> String {

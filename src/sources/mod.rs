@@ -209,6 +209,17 @@ pub fn resolve_location(
             None => Ok(parsed),
         };
     }
+    if let Ok(url) = Url::parse(location)
+        && url.scheme().len() > 1
+        && url.scheme() != "file"
+    {
+        return Err(format!(
+            "location '{location}': scheme '{}' is not supported; use a local path or a URL \
+             with one of file, {}",
+            url.scheme(),
+            object_stores::REMOTE_SCHEMES.join(", ")
+        ));
+    }
     let path = location.strip_prefix("file://").unwrap_or(location);
     let absolute = if Path::new(path).is_absolute() {
         Path::new(path).to_path_buf()

@@ -271,3 +271,35 @@ fn a_killed_run_leaves_the_published_outputs_intact() {
     );
     assert_eq!(texts(&out).0, "doubled\n1100.0\n", "{}", texts(&out).1);
 }
+
+#[tokio::test]
+async fn a_model_reading_a_broken_source_fails_alone() {
+    let dir = workspace(&format!(
+        "{TOML}\n[sources.tickets]\nformat = \"csv\"\nlocation = \"tickets/\"\n"
+    ));
+    write_orders_parquet(dir.path(), "orders/part-0.parquet", &[(1, 5.0), (2, 50.0)]);
+    write(dir.path(), "tickets/a.csv", "id,csat\n1,5\n");
+    write(dir.path(), "tickets/b.csv", "id,csat\n2,4,9\n");
+    write(
+        dir.path(),
+        "sql/big_orders.sql",
+        "SELECT id, amount FROM orders WHERE amount >= 50",
+    );
+    write(
+        dir.path(),
+        "sql/ticket_count.sql",
+        "SELECT count(*) AS n FROM tickets",
+    );
+    let summary = run(dir.path(), &[]).await.expect("run");
+    assert!(matches!(
+        summary.status("big_orders"),
+        Some(Status::Ok { rows: 1 })
+    ));
+    match summary.status("ticket_count") {
+        Some(Status::Failed { error }) => assert!(
+            error.contains("source 'tickets'") && error.contains("tickets/b.csv"),
+            "{error}"
+        ),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
