@@ -1,13 +1,16 @@
 //! The c360 SQL functions, one file each, grouped by family (identity, journey, metrics,
 //! predict). [`register_all`] is the one place that puts them into a session.
 
+pub mod identity;
+pub(crate) mod util;
+
 use datafusion::error::Result;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 /// Every c360 scalar function.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
-    Vec::new()
+    identity::scalar_functions()
 }
 
 /// Every c360 aggregate function.
@@ -32,4 +35,66 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
         ctx.register_udwf(udwf);
     }
     Ok(())
+}
+
+/// Every name and alias of every c360 function.
+pub fn all_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for udf in scalar_functions() {
+        names.push(udf.name().to_string());
+        names.extend(udf.aliases().iter().cloned());
+    }
+    for udaf in aggregate_functions() {
+        names.push(udaf.name().to_string());
+        names.extend(udaf.aliases().iter().cloned());
+    }
+    for udwf in window_functions() {
+        names.push(udwf.name().to_string());
+        names.extend(udwf.aliases().iter().cloned());
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_do_not_shadow_datafusion() {
+        let names = all_names();
+        let mut seen = HashSet::new();
+        for name in &names {
+            assert!(
+                seen.insert(name.clone()),
+                "two c360 functions are called {name}"
+            );
+        }
+        let state = SessionContext::new().state();
+        for name in &names {
+            assert!(
+                !state.scalar_functions().contains_key(name)
+                    && !state.aggregate_functions().contains_key(name)
+                    && !state.window_functions().contains_key(name),
+                "{name} would replace a DataFusion built-in"
+            );
+        }
+    }
+
+    #[test]
+    fn every_function_is_documented() {
+        for udf in scalar_functions() {
+            let doc = udf
+                .documentation()
+                .unwrap_or_else(|| panic!("{} has no docs", udf.name()));
+            assert!(
+                doc.sql_example.is_some(),
+                "{} has no SQL example",
+                udf.name()
+            );
+        }
+    }
 }

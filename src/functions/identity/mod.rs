@@ -1,0 +1,38 @@
+//! Identity functions: standardisation (e-mail, phone, name, nickname, phonetic key, postal
+//! code) and similarity (Jaro, Jaro-Winkler, Damerau-Levenshtein, normalised Levenshtein,
+//! Jaccard and token-set on words, days between dates) for matching records of one person.
+
+pub mod damerau_levenshtein;
+pub mod date_diff_days;
+pub mod double_metaphone;
+pub mod jaccard_similarity;
+pub mod jaro;
+pub mod jaro_winkler;
+pub mod levenshtein_similarity;
+pub mod nickname_canonical;
+pub mod normalize_email;
+pub mod normalize_name;
+pub mod normalize_phone;
+pub mod normalize_postcode;
+pub mod token_set_similarity;
+
+use datafusion::logical_expr::ScalarUDF;
+
+/// The identity family's scalar functions.
+pub fn scalar_functions() -> Vec<ScalarUDF> {
+    vec![
+        ScalarUDF::new_from_impl(normalize_email::NormalizeEmailFunc::default()),
+        ScalarUDF::new_from_impl(normalize_phone::NormalizePhoneFunc::default()),
+        ScalarUDF::new_from_impl(normalize_name::NormalizeNameFunc::default()),
+        ScalarUDF::new_from_impl(nickname_canonical::NicknameCanonicalFunc::default()),
+        ScalarUDF::new_from_impl(double_metaphone::DoubleMetaphoneFunc::default()),
+        ScalarUDF::new_from_impl(normalize_postcode::NormalizePostcodeFunc::default()),
+        ScalarUDF::new_from_impl(jaro::JaroFunc::default()),
+        ScalarUDF::new_from_impl(jaro_winkler::JaroWinklerFunc::default()),
+        ScalarUDF::new_from_impl(damerau_levenshtein::DamerauLevenshteinFunc::default()),
+        ScalarUDF::new_from_impl(levenshtein_similarity::LevenshteinSimilarityFunc::default()),
+        ScalarUDF::new_from_impl(jaccard_similarity::JaccardSimilarityFunc::default()),
+        ScalarUDF::new_from_impl(token_set_similarity::TokenSetSimilarityFunc::default()),
+        ScalarUDF::new_from_impl(date_diff_days::DateDiffDaysFunc::default()),
+    ]
+}

@@ -1,0 +1,172 @@
+//! Shared pieces of the c360 scalar functions: string-argument signatures, one accessor over
+//! the three Arrow string layouts, and the array/scalar plumbing around a kernel.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, LargeStringArray, PrimitiveArray, StringArray, StringBuilder,
+    StringViewArray,
+};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType};
+use datafusion::common::types::logical_string;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    Coercion, ColumnarValue, Signature, TypeSignatureClass, Volatility,
+};
+
+/// A signature of `n` string arguments (Utf8, LargeUtf8 or Utf8View, no casting).
+pub fn strings_signature(n: usize) -> Signature {
+    Signature::coercible(
+        (0..n)
+            .map(|_| Coercion::new_exact(TypeSignatureClass::Native(logical_string())))
+            .collect(),
+        Volatility::Immutable,
+    )
+}
+
+/// Read access to any Arrow string array.
+#[derive(Debug, Clone, Copy)]
+pub enum Strings<'a> {
+    /// `Utf8`.
+    Utf8(&'a StringArray),
+    /// `LargeUtf8`.
+    Large(&'a LargeStringArray),
+    /// `Utf8View`.
+    View(&'a StringViewArray),
+}
+
+impl<'a> Strings<'a> {
+    /// View `array` as strings; `function` names the caller in the error.
+    pub fn try_new(array: &'a ArrayRef, function: &str) -> Result<Self> {
+        match array.data_type() {
+            DataType::Utf8 => Ok(Self::Utf8(array.as_string::<i32>())),
+            DataType::LargeUtf8 => Ok(Self::Large(array.as_string::<i64>())),
+            DataType::Utf8View => Ok(Self::View(array.as_string_view())),
+            other => exec_err!("{function}: expected a string argument, got {other}"),
+        }
+    }
+
+    /// The value at `i`, or `None` when it is NULL.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Self::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
+/// Run an array kernel on the arguments: scalars are expanded to arrays first, and when every
+/// argument was a scalar the one-row result is returned as a scalar again.
+pub fn invoke(
+    args: &[ColumnarValue],
+    kernel: impl FnOnce(&[ArrayRef]) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    let all_scalars = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let result = kernel(&arrays)?;
+    if all_scalars {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+/// Map each string of `array` through `f`, which writes its result into the reused buffer and
+/// returns `false` for NULL. NULL in gives NULL out.
+pub fn map_strings(
+    array: &ArrayRef,
+    function: &str,
+    mut f: impl FnMut(&str, &mut String) -> bool,
+) -> Result<ArrayRef> {
+    let strings = Strings::try_new(array, function)?;
+    let mut builder = StringBuilder::with_capacity(array.len(), array.len() * 16);
+    let mut buffer = String::new();
+    for i in 0..array.len() {
+        match strings.get(i) {
+            Some(value) => {
+                buffer.clear();
+                if f(value, &mut buffer) {
+                    builder.append_value(&buffer);
+                } else {
+                    builder.append_null();
+                }
+            }
+            None => builder.append_null(),
+        }
+    }
+    Ok(Arc::new(builder.finish()))
+}
+
+/// Compare two string arrays row by row with `f`; NULL on either side gives NULL.
+pub fn map_string_pairs<T: ArrowPrimitiveType>(
+    left: &ArrayRef,
+    right: &ArrayRef,
+    function: &str,
+    mut f: impl FnMut(&str, &str) -> Option<T::Native>,
+) -> Result<ArrayRef> {
+    let (a, b) = (
+        Strings::try_new(left, function)?,
+        Strings::try_new(right, function)?,
+    );
+    let values: PrimitiveArray<T> = (0..left.len())
+        .map(|i| match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => f(x, y),
+            _ => None,
+        })
+        .collect();
+    Ok(Arc::new(values))
+}
+
+/// Define a scalar UDF of string arguments whose kernel takes the argument arrays.
+/// Arguments: doc attributes, struct name, SQL name, number of string arguments, return type,
+/// kernel `fn(&[ArrayRef]) -> Result<ArrayRef>`.
+macro_rules! string_udf {
+    ($(#[$attr:meta])* $ty:ident, $sql:literal, $arity:expr, $ret:expr, $kernel:path) => {
+        $(#[$attr])*
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            signature: datafusion::logical_expr::Signature,
+        }
+
+        impl Default for $ty {
+            fn default() -> Self {
+                Self {
+                    signature: $crate::functions::util::strings_signature($arity),
+                }
+            }
+        }
+
+        impl datafusion::logical_expr::ScalarUDFImpl for $ty {
+            fn name(&self) -> &str {
+                $sql
+            }
+
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &self.signature
+            }
+
+            fn return_type(
+                &self,
+                _args: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                Ok($ret)
+            }
+
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                $crate::functions::util::invoke(&args.args, $kernel)
+            }
+
+            fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+                self.doc()
+            }
+        }
+    };
+}
+pub(crate) use string_udf;
