@@ -8,10 +8,10 @@ use datafusion::arrow::array::{
     StringViewArray,
 };
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType};
-use datafusion::common::types::logical_string;
+use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Signature, TypeSignatureClass, Volatility,
+    Coercion, ColumnarValue, Signature, TypeSignature, TypeSignatureClass, Volatility,
 };
 
 /// A signature of `n` string arguments (Utf8, LargeUtf8 or Utf8View, no casting).
@@ -121,11 +121,29 @@ pub fn map_string_pairs<T: ArrowPrimitiveType>(
     Ok(Arc::new(values))
 }
 
-/// Define a scalar UDF of string arguments whose kernel takes the argument arrays.
-/// Arguments: doc attributes, struct name, SQL name, number of string arguments, return type,
+/// A signature of one string-like argument (integers are cast to text) and an optional string
+/// region code, as the phone and postal-code normalisers take.
+pub fn text_with_region_signature() -> Signature {
+    let text = Coercion::new_implicit(
+        TypeSignatureClass::Native(logical_string()),
+        vec![TypeSignatureClass::Integer],
+        NativeType::String,
+    );
+    let region = Coercion::new_exact(TypeSignatureClass::Native(logical_string()));
+    Signature::one_of(
+        vec![
+            TypeSignature::Coercible(vec![text.clone()]),
+            TypeSignature::Coercible(vec![text, region]),
+        ],
+        Volatility::Immutable,
+    )
+}
+
+/// Define a scalar UDF whose kernel takes the argument arrays.
+/// Arguments: doc attributes, struct name, SQL name, signature, return type,
 /// kernel `fn(&[ArrayRef]) -> Result<ArrayRef>`.
 macro_rules! string_udf {
-    ($(#[$attr:meta])* $ty:ident, $sql:literal, $arity:expr, $ret:expr, $kernel:path) => {
+    ($(#[$attr:meta])* $ty:ident, $sql:literal, $signature:expr, $ret:expr, $kernel:path) => {
         $(#[$attr])*
         #[derive(Debug, PartialEq, Eq, Hash)]
         pub struct $ty {
@@ -135,7 +153,7 @@ macro_rules! string_udf {
         impl Default for $ty {
             fn default() -> Self {
                 Self {
-                    signature: $crate::functions::util::strings_signature($arity),
+                    signature: $signature,
                 }
             }
         }

@@ -9,6 +9,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
+use datafusion::prelude::SessionContext;
 use tempfile::TempDir;
 
 /// The repository root (the embedded sample workspace).
@@ -99,9 +100,8 @@ pub fn texts(output: &Output) -> (String, String) {
 }
 
 /// One query's single value rendered as text.
-pub async fn scalar(engine: &Engine, sql: &str) -> String {
-    let batches = engine
-        .ctx
+pub async fn scalar(ctx: &SessionContext, sql: &str) -> String {
+    let batches = ctx
         .sql(sql)
         .await
         .expect("plan")

@@ -1,8 +1,9 @@
 //! The generator: deterministic for a seed, consistent with its ground truth, messy on purpose.
 
 use c360::generate::{GenerateOptions, generate};
-use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use super::common::scalar;
 
 fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
@@ -51,15 +52,7 @@ fn same_seed_same_files_other_seed_other_files() {
 }
 
 async fn value(ctx: &SessionContext, sql: &str) -> i64 {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
-    let text = array_value_to_string(batches[0].column(0), 0).expect("display");
-    text.parse().expect("an integer")
+    scalar(ctx, sql).await.parse().expect("an integer")
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ async fn builds_in_dependency_order_and_publishes() {
     // A new engine sees the published outputs as tables.
     let engine = open(dir.path()).await.expect("open");
     assert_eq!(
-        scalar(&engine, "SELECT doubled FROM report").await,
+        scalar(&engine.ctx, "SELECT doubled FROM report").await,
         "1100.0"
     );
     // A second run publishes new versions and keeps one earlier version per model.
@@ -116,14 +116,14 @@ async fn a_failing_model_stops_its_dependents_not_its_siblings_and_keeps_the_las
     // The failed model and its dependent keep their last good output; the siblings moved on.
     let engine = open(dir.path()).await.expect("open");
     assert_eq!(
-        scalar(&engine, "SELECT total FROM order_total").await,
+        scalar(&engine.ctx, "SELECT total FROM order_total").await,
         "550.0"
     );
     assert_eq!(
-        scalar(&engine, "SELECT doubled FROM report").await,
+        scalar(&engine.ctx, "SELECT doubled FROM report").await,
         "1100.0"
     );
-    assert_eq!(scalar(&engine, "SELECT n FROM order_count").await, "4");
+    assert_eq!(scalar(&engine.ctx, "SELECT n FROM order_count").await, "4");
     // The failed model's new folder is gone.
     assert_eq!(versions(dir.path(), "order_total"), 1);
 }
@@ -145,7 +145,7 @@ async fn a_failed_assertion_keeps_the_last_good_output() {
     }
     let engine = open(dir.path()).await.expect("open");
     assert_eq!(
-        scalar(&engine, "SELECT count(*) FROM big_orders").await,
+        scalar(&engine.ctx, "SELECT count(*) FROM big_orders").await,
         "2"
     );
 }

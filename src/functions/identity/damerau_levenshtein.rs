@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{map_string_pairs, string_udf};
+use crate::functions::util::{map_string_pairs, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -28,7 +28,7 @@ string_udf!(
     )]
     DamerauLevenshteinFunc,
     "damerau_levenshtein",
-    2,
+    strings_signature(2),
     DataType::Int64,
     damerau_levenshtein_kernel
 );

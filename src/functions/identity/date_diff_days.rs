@@ -8,72 +8,47 @@ use datafusion::arrow::compute;
 use datafusion::arrow::datatypes::{DataType, Date32Type};
 use datafusion::common::Result;
 use datafusion::common::types::{NativeType, logical_date, logical_string};
-use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    TypeSignatureClass, Volatility,
-};
 use datafusion_macros::user_doc;
 
-use crate::functions::util::invoke;
+use crate::functions::util::string_udf;
+use datafusion::logical_expr::{Coercion, Signature, TypeSignatureClass, Volatility};
 
-#[user_doc(
-    doc_section(label = "Identity Functions"),
-    description = "Absolute number of days between two dates. Timestamps and date strings \
-        ('2024-03-01') are cast to dates first (a string that is not a date is an error, as \
-        in CAST). NULL if either side is NULL.",
-    syntax_example = "date_diff_days(a, b)",
-    sql_example = r#"```sql
-> SELECT date_diff_days(DATE '1980-05-02', DATE '1980-02-05') AS d;
-+----+
-| d  |
-+----+
-| 87 |
-+----+
-```"#,
-    argument(name = "a", description = "A date, timestamp or date string."),
-    argument(name = "b", description = "A date, timestamp or date string.")
-)]
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct DateDiffDaysFunc {
-    signature: Signature,
-}
+string_udf!(
+    #[user_doc(
+        doc_section(label = "Identity Functions"),
+        description = "Absolute number of days between two dates. Timestamps and date strings \
+            ('2024-03-01') are cast to dates first (a string that is not a date is an error, as \
+            in CAST). NULL if either side is NULL.",
+        syntax_example = "date_diff_days(a, b)",
+        sql_example = r#"```sql
+    > SELECT date_diff_days(DATE '1980-05-02', DATE '1980-02-05') AS d;
+    +----+
+    | d  |
+    +----+
+    | 87 |
+    +----+
+    ```"#,
+        argument(name = "a", description = "A date, timestamp or date string."),
+        argument(name = "b", description = "A date, timestamp or date string.")
+    )]
+    DateDiffDaysFunc,
+    "date_diff_days",
+    two_dates_signature(),
+    DataType::Int64,
+    date_diff_days_kernel
+);
 
-impl Default for DateDiffDaysFunc {
-    fn default() -> Self {
-        let date = Coercion::new_implicit(
-            TypeSignatureClass::Native(logical_date()),
-            vec![
-                TypeSignatureClass::Timestamp,
-                TypeSignatureClass::Native(logical_string()),
-            ],
-            NativeType::Date,
-        );
-        Self {
-            signature: Signature::coercible(vec![date.clone(), date], Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for DateDiffDaysFunc {
-    fn name(&self) -> &str {
-        "date_diff_days"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Int64)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        invoke(&args.args, date_diff_days_kernel)
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
+/// Two dates; timestamps and strings are cast to dates.
+fn two_dates_signature() -> Signature {
+    let date = Coercion::new_implicit(
+        TypeSignatureClass::Native(logical_date()),
+        vec![
+            TypeSignatureClass::Timestamp,
+            TypeSignatureClass::Native(logical_string()),
+        ],
+        NativeType::Date,
+    );
+    Signature::coercible(vec![date.clone(), date], Volatility::Immutable)
 }
 
 /// The kernel over two Date32 arrays.

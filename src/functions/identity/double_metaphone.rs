@@ -10,7 +10,7 @@ use datafusion_macros::user_doc;
 use rphonetic::DoubleMetaphone;
 
 use super::normalize_name::normalize_name;
-use crate::functions::util::{map_strings, string_udf};
+use crate::functions::util::{map_strings, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -32,7 +32,7 @@ string_udf!(
     )]
     DoubleMetaphoneFunc,
     "double_metaphone",
-    1,
+    strings_signature(1),
     DataType::Utf8,
     double_metaphone_kernel
 );

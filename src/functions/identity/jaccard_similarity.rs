@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{map_string_pairs, string_udf};
+use crate::functions::util::{map_string_pairs, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -31,7 +31,7 @@ string_udf!(
     )]
     JaccardSimilarityFunc,
     "jaccard_similarity",
-    2,
+    strings_signature(2),
     DataType::Float64,
     jaccard_similarity_kernel
 );

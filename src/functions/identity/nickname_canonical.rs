@@ -10,7 +10,7 @@ use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
 use super::normalize_name::normalize_name;
-use crate::functions::util::{map_strings, string_udf};
+use crate::functions::util::{map_strings, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -33,7 +33,7 @@ string_udf!(
     )]
     NicknameCanonicalFunc,
     "nickname_canonical",
-    1,
+    strings_signature(1),
     DataType::Utf8,
     nickname_canonical_kernel
 );

@@ -6,7 +6,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{map_strings, string_udf};
+use crate::functions::util::{map_strings, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -31,7 +31,7 @@ string_udf!(
     )]
     NormalizeEmailFunc,
     "normalize_email",
-    1,
+    strings_signature(1),
     DataType::Utf8,
     normalize_email_kernel
 );

@@ -8,7 +8,7 @@ use datafusion_macros::user_doc;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::functions::util::{map_strings, string_udf};
+use crate::functions::util::{map_strings, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -32,7 +32,7 @@ string_udf!(
     )]
     NormalizeNameFunc,
     "normalize_name",
-    1,
+    strings_signature(1),
     DataType::Utf8,
     normalize_name_kernel
 );

@@ -6,85 +6,41 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    TypeSignature, TypeSignatureClass, Volatility,
-};
 use datafusion_macros::user_doc;
 use phonenumber::country;
 
-use crate::functions::util::{Strings, invoke};
+use crate::functions::util::{Strings, string_udf, text_with_region_signature};
 
-#[user_doc(
-    doc_section(label = "Identity Functions"),
-    description = "Parses a phone number as typed ('(415) 555-2671', '415.555.2671', \
-        '+1 415 555 2671', '1-800-FLOWERS') and returns it in E.164 form. Numbers without a \
-        country code are read in default_region (an ISO 3166 code, 'US' when omitted). Returns \
-        NULL when the text is not a valid number for its region (too short, unknown area code, \
-        no digits). Integer columns are accepted too.",
-    syntax_example = "normalize_phone(phone [, default_region])",
-    sql_example = r#"```sql
-> SELECT normalize_phone('(415) 555-2671') AS us, normalize_phone('020 7946 0958', 'GB') AS gb;
-+--------------+---------------+
-| us           | gb            |
-+--------------+---------------+
-| +14155552671 | +442079460958 |
-+--------------+---------------+
-```"#,
-    argument(name = "phone", description = "The number as typed."),
-    argument(
-        name = "default_region",
-        description = "ISO 3166 region for numbers without a country code; default 'US'."
-    )
-)]
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct NormalizePhoneFunc {
-    signature: Signature,
-}
-
-impl Default for NormalizePhoneFunc {
-    fn default() -> Self {
-        let phone = Coercion::new_implicit(
-            TypeSignatureClass::Native(logical_string()),
-            vec![TypeSignatureClass::Integer],
-            NativeType::String,
-        );
-        let region = Coercion::new_exact(TypeSignatureClass::Native(logical_string()));
-        Self {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Coercible(vec![phone.clone()]),
-                    TypeSignature::Coercible(vec![phone, region]),
-                ],
-                Volatility::Immutable,
-            ),
-        }
-    }
-}
-
-impl ScalarUDFImpl for NormalizePhoneFunc {
-    fn name(&self) -> &str {
-        "normalize_phone"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        invoke(&args.args, normalize_phone_kernel)
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+string_udf!(
+    #[user_doc(
+        doc_section(label = "Identity Functions"),
+        description = "Parses a phone number as typed ('(415) 555-2671', '415.555.2671', \
+            '+1 415 555 2671', '1-800-FLOWERS') and returns it in E.164 form. Numbers without a \
+            country code are read in default_region (an ISO 3166 code, 'US' when omitted). Returns \
+            NULL when the text is not a valid number for its region (too short, unknown area code, \
+            no digits). Integer columns are accepted too.",
+        syntax_example = "normalize_phone(phone [, default_region])",
+        sql_example = r#"```sql
+    > SELECT normalize_phone('(415) 555-2671') AS us, normalize_phone('020 7946 0958', 'GB') AS gb;
+    +--------------+---------------+
+    | us           | gb            |
+    +--------------+---------------+
+    | +14155552671 | +442079460958 |
+    +--------------+---------------+
+    ```"#,
+        argument(name = "phone", description = "The number as typed."),
+        argument(
+            name = "default_region",
+            description = "ISO 3166 region for numbers without a country code; default 'US'."
+        )
+    )]
+    NormalizePhoneFunc,
+    "normalize_phone",
+    text_with_region_signature(),
+    DataType::Utf8,
+    normalize_phone_kernel
+);
 
 /// Parse a region code, with an error that says what is expected.
 fn region(code: &str) -> Result<country::Id> {

@@ -6,81 +6,37 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
-use datafusion::common::types::{NativeType, logical_string};
-use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature,
-    TypeSignature, TypeSignatureClass, Volatility,
-};
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{Strings, invoke};
+use crate::functions::util::{Strings, string_udf, text_with_region_signature};
 
-#[user_doc(
-    doc_section(label = "Identity Functions"),
-    description = "Normalises a postal code for region 'US' (default): the first five digits \
-        of a ZIP or ZIP+4, with leading zeros restored for codes that lost them in a \
-        spreadsheet ('2138' -> '02138'); 'GB' and 'CA': uppercase with one space before the \
-        last three characters ('sw1a1aa' -> 'SW1A 1AA'); any other region: uppercase letters \
-        and digits only. NULL when no letter or digit is left, or a US code has more than 9 \
-        or fewer than 3 digits. Integer columns are accepted.",
-    syntax_example = "normalize_postcode(postcode [, region])",
-    sql_example = r#"```sql
-> SELECT normalize_postcode('94110-1234') AS us, normalize_postcode('sw1a1aa', 'GB') AS gb;
-+-------+----------+
-| us    | gb       |
-+-------+----------+
-| 94110 | SW1A 1AA |
-+-------+----------+
-```"#,
-    argument(name = "postcode", description = "The postal code as typed."),
-    argument(name = "region", description = "ISO 3166 region code; default 'US'.")
-)]
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct NormalizePostcodeFunc {
-    signature: Signature,
-}
-
-impl Default for NormalizePostcodeFunc {
-    fn default() -> Self {
-        let code = Coercion::new_implicit(
-            TypeSignatureClass::Native(logical_string()),
-            vec![TypeSignatureClass::Integer],
-            NativeType::String,
-        );
-        let region = Coercion::new_exact(TypeSignatureClass::Native(logical_string()));
-        Self {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Coercible(vec![code.clone()]),
-                    TypeSignature::Coercible(vec![code, region]),
-                ],
-                Volatility::Immutable,
-            ),
-        }
-    }
-}
-
-impl ScalarUDFImpl for NormalizePostcodeFunc {
-    fn name(&self) -> &str {
-        "normalize_postcode"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        invoke(&args.args, normalize_postcode_kernel)
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+string_udf!(
+    #[user_doc(
+        doc_section(label = "Identity Functions"),
+        description = "Normalises a postal code for region 'US' (default): the first five digits \
+            of a ZIP or ZIP+4, with leading zeros restored for codes that lost them in a \
+            spreadsheet ('2138' -> '02138'); 'GB' and 'CA': uppercase with one space before the \
+            last three characters ('sw1a1aa' -> 'SW1A 1AA'); any other region: uppercase letters \
+            and digits only. NULL when no letter or digit is left, or a US code has more than 9 \
+            or fewer than 3 digits. Integer columns are accepted.",
+        syntax_example = "normalize_postcode(postcode [, region])",
+        sql_example = r#"```sql
+    > SELECT normalize_postcode('94110-1234') AS us, normalize_postcode('sw1a1aa', 'GB') AS gb;
+    +-------+----------+
+    | us    | gb       |
+    +-------+----------+
+    | 94110 | SW1A 1AA |
+    +-------+----------+
+    ```"#,
+        argument(name = "postcode", description = "The postal code as typed."),
+        argument(name = "region", description = "ISO 3166 region code; default 'US'.")
+    )]
+    NormalizePostcodeFunc,
+    "normalize_postcode",
+    text_with_region_signature(),
+    DataType::Utf8,
+    normalize_postcode_kernel
+);
 
 /// Normalise one postal code for a region.
 pub fn normalize_postcode(text: &str, region: &str) -> Option<String> {

@@ -7,7 +7,7 @@ use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
 use super::jaccard_similarity::words;
-use crate::functions::util::{map_string_pairs, string_udf};
+use crate::functions::util::{map_string_pairs, string_udf, strings_signature};
 
 string_udf!(
     #[user_doc(
@@ -31,7 +31,7 @@ string_udf!(
     )]
     TokenSetSimilarityFunc,
     "token_set_similarity",
-    2,
+    strings_signature(2),
     DataType::Float64,
     token_set_similarity_kernel
 );
