@@ -15,7 +15,7 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 
 /// Every c360 aggregate function.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
-    Vec::new()
+    identity::aggregate_functions()
 }
 
 /// Every c360 window function.
@@ -94,6 +94,16 @@ mod tests {
                 doc.sql_example.is_some(),
                 "{} has no SQL example",
                 udf.name()
+            );
+        }
+        for udaf in aggregate_functions() {
+            let doc = udaf
+                .documentation()
+                .unwrap_or_else(|| panic!("{} has no docs", udaf.name()));
+            assert!(
+                doc.sql_example.is_some(),
+                "{} has no SQL example",
+                udaf.name()
             );
         }
     }

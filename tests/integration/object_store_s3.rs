@@ -169,7 +169,11 @@ async fn sources_queries_and_pipeline_on_s3() {
         "c360.toml",
         "[sources.orders]\nformat = \"parquet\"\nlocation = \"s3://no-such-bucket-c360/orders/\"\n",
     );
-    let out = c360_s3(&s3, dir.path(), &["query", "-c", "SELECT count(*) FROM orders"]);
+    let out = c360_s3(
+        &s3,
+        dir.path(),
+        &["query", "-c", "SELECT count(*) FROM orders"],
+    );
     let (_, err) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

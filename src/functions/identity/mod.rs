@@ -1,7 +1,9 @@
 //! Identity functions: standardisation (e-mail, phone, name, nickname, phonetic key, postal
 //! code) and similarity (Jaro, Jaro-Winkler, Damerau-Levenshtein, normalised Levenshtein,
-//! Jaccard and token-set on words, days between dates) for matching records of one person.
+//! Jaccard and token-set on words, days between dates) for matching records of one person,
+//! and clustering of matched pairs (connected components).
 
+pub mod connected_components;
 pub mod damerau_levenshtein;
 pub mod date_diff_days;
 pub mod double_metaphone;
@@ -16,7 +18,7 @@ pub mod normalize_phone;
 pub mod normalize_postcode;
 pub mod token_set_similarity;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 /// The identity family's scalar functions.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
@@ -35,4 +37,11 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
         ScalarUDF::new_from_impl(token_set_similarity::TokenSetSimilarityFunc::default()),
         ScalarUDF::new_from_impl(date_diff_days::DateDiffDaysFunc::default()),
     ]
+}
+
+/// The identity family's aggregate functions.
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    vec![AggregateUDF::new_from_impl(
+        connected_components::ConnectedComponentsFunc::default(),
+    )]
 }
