@@ -16,6 +16,7 @@ pub mod normalize_email;
 pub mod normalize_name;
 pub mod normalize_phone;
 pub mod normalize_postcode;
+pub mod pair_count;
 pub mod token_set_similarity;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
@@ -41,7 +42,8 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 
 /// The identity family's aggregate functions.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
-    vec![AggregateUDF::new_from_impl(
-        connected_components::ConnectedComponentsFunc::default(),
-    )]
+    vec![
+        AggregateUDF::new_from_impl(connected_components::ConnectedComponentsFunc::default()),
+        AggregateUDF::new_from_impl(pair_count::PairCountFunc::default()),
+    ]
 }
