@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod functions;
 pub mod generate;
 pub mod pipeline;

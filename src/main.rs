@@ -49,6 +49,15 @@ enum Command {
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
     },
+    /// Score a published result against ground truth (`identity`: the identity graph).
+    Eval {
+        /// What to evaluate.
+        #[arg(value_enum)]
+        what: EvalTarget,
+        /// Folder of the truth (Parquet with source, record_id, person_id).
+        #[arg(long, default_value = "data/truth/record_person")]
+        truth: PathBuf,
+    },
     /// Run SQL statements and print the results.
     Query {
         /// SQL text (several statements separated by ';').
@@ -64,6 +73,12 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EvalTarget {
+    /// identity_graph: pairwise and cluster precision, recall, F1.
+    Identity,
 }
 
 fn main() -> ExitCode {
@@ -139,6 +154,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Eval { what, truth } => {
+            let workspace = Workspace::load(&dir)?;
+            let engine = Engine::open(&workspace).await?;
+            let truth = if truth.is_absolute() {
+                truth
+            } else {
+                workspace.root.join(truth)
+            };
+            match what {
+                EvalTarget::Identity => {
+                    print!("{}", c360::eval::identity(&engine, &truth).await?);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Query {
             command,

@@ -177,8 +177,10 @@ pub fn poisson(rng: &mut Pcg64Mcg, lambda: f64) -> u32 {
     k
 }
 
-/// A new identity; `household` shares surname, place, landline and possibly an e-mail.
-pub fn identity(rng: &mut Pcg64Mcg, household: Option<&Identity>) -> Identity {
+/// A new identity for person `uid`; `household` shares surname, place, landline and possibly
+/// an e-mail. Mailboxes are unique per person (as providers make them): every address carries
+/// a number derived from `uid`, except the one a household shares on purpose.
+pub fn identity(rng: &mut Pcg64Mcg, uid: u64, household: Option<&Identity>) -> Identity {
     let (first, nicknames) = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
     let (last, place, zip, phone) = match household {
         Some(h) => (h.last.clone(), h.place, h.zip.clone(), h.phone.clone()),
@@ -202,16 +204,16 @@ pub fn identity(rng: &mut Pcg64Mcg, household: Option<&Identity>) -> Identity {
     let email = match household {
         Some(h) if rng.random_bool(0.5) => h.email.clone(),
         _ => match rng.random_range(0..6) {
-            0 => format!("{f}.{l}@{domain}"),
-            1 => format!("{f}{l}@{domain}"),
-            2 => format!("{}{l}@{domain}", &f[..1]),
-            3 => format!("{f}.{l}{}@{domain}", rng.random_range(1..99)),
-            4 => format!("{f}_{l}@{domain}"),
-            _ => format!("{l}.{f}{}@{domain}", rng.random_range(60..99)),
+            0 => format!("{f}.{l}{uid}@{domain}"),
+            1 => format!("{f}{l}{uid}@{domain}"),
+            2 => format!("{}{l}{uid}@{domain}", &f[..1]),
+            3 => format!("{f}.{l}.{}{uid}@{domain}", rng.random_range(1..99)),
+            4 => format!("{f}_{l}{uid}@{domain}"),
+            _ => format!("{l}.{f}{}{uid}@{domain}", rng.random_range(60..99)),
         },
     };
     let alt_email = format!(
-        "{f}.{l}@{}",
+        "{f}.{l}.{uid}@{}",
         ["work.example.com", "mail.example.org"][rng.random_range(0..2)]
     );
     let birth_date = rng.random_range(-7300..12400);

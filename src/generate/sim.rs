@@ -238,7 +238,7 @@ pub fn simulate_chunk(
     for p in first..last {
         let mut rng = person_rng(seed, p);
         let joins_household = p > first && rng.random_bool(0.06);
-        let id = person::identity(&mut rng, household.as_ref().filter(|_| joins_household));
+        let id = person::identity(&mut rng, p, household.as_ref().filter(|_| joins_household));
         simulate_person(&mut tables, &mut rng, p, &id, campaigns)?;
         household = Some(id);
     }

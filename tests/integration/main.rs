@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod config;
 mod generator;
+mod identity;
 mod object_store_s3;
 mod pipeline;
 mod query_cli;
