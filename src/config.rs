@@ -53,6 +53,10 @@ pub struct EngineConfig {
     /// Rows per Arrow batch.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    /// Any DataFusion setting by its full name, e.g.
+    /// `"datafusion.execution.parquet.compression" = "snappy"`.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +65,7 @@ impl Default for EngineConfig {
             memory_limit: None,
             target_partitions: None,
             batch_size: default_batch_size(),
+            options: BTreeMap::new(),
         }
     }
 }

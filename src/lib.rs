@@ -105,6 +105,18 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     if let Some(partitions) = engine.target_partitions {
         config = config.with_target_partitions(partitions);
     }
+    for (key, value) in &engine.options {
+        config
+            .options_mut()
+            .set(key, value)
+            .map_err(|e| C360Error::Config {
+                file: workspace.root.join(config::CONFIG_FILE),
+                message: format!(
+                    "[engine.options] '{key}' = '{value}': {}; see SHOW ALL for the settings",
+                    error::strip_context(&e)
+                ),
+            })?;
+    }
     let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(
         sources::object_stores::EnvObjectStoreRegistry::new(),
     ));

@@ -37,3 +37,28 @@ fn missing_config_for_run_says_how_to_fix() {
         "{err}"
     );
 }
+
+#[test]
+fn datafusion_options_are_applied_and_checked() {
+    let dir =
+        workspace("[engine.options]\n\"datafusion.execution.parquet.compression\" = \"snappy\"\n");
+    let out = c360(
+        dir.path(),
+        &[
+            "query",
+            "-c",
+            "SELECT value FROM information_schema.df_settings WHERE name = 'datafusion.execution.parquet.compression'",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(texts(&out).0, "value\nsnappy\n", "{}", texts(&out).1);
+    let dir = workspace("[engine.options]\n\"datafusion.no.such.option\" = \"1\"\n");
+    let out = c360(dir.path(), &["query", "-c", "SELECT 1"]);
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("datafusion.no.such.option") && err.contains("[engine.options]"),
+        "{err}"
+    );
+}
