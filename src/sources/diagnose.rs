@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::context::SessionContext;
 use futures::StreamExt;
 use object_store::ObjectMeta;
@@ -20,19 +22,20 @@ use crate::error::strip_context;
 pub async fn infer_per_file(
     ctx: &SessionContext,
     root: &Path,
-    source: &RegisteredSource,
+    url: &ListingTableUrl,
+    options: &ListingOptions,
     files: &[ObjectMeta],
 ) -> Option<String> {
     let mut first: Option<(String, SchemaRef)> = None;
     for meta in files {
-        let (url, shown) = file_url(root, source, meta)?;
-        let options = source.options.clone().with_file_extension("");
-        let schema = match options.infer_schema(&ctx.state(), &url).await {
+        let (_, shown) = file_url(root, url, meta)?;
+        let one = std::slice::from_ref(meta);
+        let schema = match super::infer_from_files(ctx, url, options, one).await {
             Ok(schema) => schema,
             Err(e) => {
                 return Some(format!(
                     "file {shown}: cannot read it as {}: {}",
-                    format_name(source),
+                    format_name(options),
                     reader_message(&strip_context(&e))
                 ));
             }
@@ -71,7 +74,7 @@ pub async fn scan_per_file(
         Err(e) => return Some(e.to_string()),
     };
     for meta in &files {
-        let (url, shown) = file_url(root, source, meta)?;
+        let (url, shown) = file_url(root, &source.url, meta)?;
         if let Err(e) = scan_file(ctx, source, url).await {
             return Some(format!(
                 "file {shown}: {}",
@@ -102,13 +105,13 @@ async fn scan_file(
 /// for local files).
 fn file_url(
     root: &Path,
-    source: &RegisteredSource,
+    source_url: &ListingTableUrl,
     meta: &ObjectMeta,
 ) -> Option<(ListingTableUrl, String)> {
-    let base = source.url.object_store();
+    let base = source_url.object_store();
     let full = format!("{}{}", base.as_str(), meta.location);
     let url = ListingTableUrl::parse(&full).ok()?;
-    let shown = if source.url.scheme() == "file" {
+    let shown = if source_url.scheme() == "file" {
         let path = format!("/{}", meta.location);
         Path::new(&path)
             .strip_prefix(root)
@@ -141,11 +144,6 @@ fn reader_message(message: &str) -> String {
     text.to_string()
 }
 
-fn format_name(source: &RegisteredSource) -> String {
-    source
-        .options
-        .format
-        .get_ext()
-        .trim_start_matches('.')
-        .to_string()
+fn format_name(options: &ListingOptions) -> String {
+    options.format.get_ext().trim_start_matches('.').to_string()
 }

@@ -12,7 +12,7 @@ pub mod schema;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::GetExt;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
@@ -82,17 +82,10 @@ pub async fn register(
     }
     let schema = match &source.schema {
         Some(columns) => schema::declared_schema(columns).map_err(err)?,
-        None => match options.infer_schema(&ctx.state(), &url).await {
+        None => match infer_from_files(ctx, &url, &options, &files).await {
             Ok(schema) => schema,
             Err(e) => {
-                let registered = RegisteredSource {
-                    name: name.to_string(),
-                    location: source.location.clone(),
-                    url: url.clone(),
-                    options: options.clone(),
-                    schema: Arc::new(Schema::empty()),
-                };
-                let detail = diagnose::infer_per_file(ctx, root, &registered, &files).await;
+                let detail = diagnose::infer_per_file(ctx, root, &url, &options, &files).await;
                 return Err(err(detail.unwrap_or_else(|| {
                     format!(
                         "cannot read the schema of '{}': {}",
@@ -115,6 +108,22 @@ pub async fn register(
         options,
         schema,
     })
+}
+
+/// Infer the schema of already listed files (empty files are skipped, as DataFusion does),
+/// without listing the location again.
+async fn infer_from_files(
+    ctx: &SessionContext,
+    url: &ListingTableUrl,
+    options: &ListingOptions,
+    files: &[ObjectMeta],
+) -> datafusion::error::Result<SchemaRef> {
+    let store = ctx.runtime_env().object_store(url)?;
+    let files: Vec<ObjectMeta> = files.iter().filter(|f| f.size > 0).cloned().collect();
+    options
+        .format
+        .infer_schema(&ctx.state(), &store, &files)
+        .await
 }
 
 /// The listing options (format, extension) for a source.
