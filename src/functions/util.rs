@@ -7,9 +7,11 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, PrimitiveArray, StringArray, StringBuilder,
     StringViewArray,
 };
-use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef};
 use datafusion::common::types::{NativeType, logical_string};
+use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
     Coercion, ColumnarValue, Signature, TypeSignature, TypeSignatureClass, Volatility,
 };
@@ -188,3 +190,53 @@ macro_rules! string_udf {
     };
 }
 pub(crate) use string_udf;
+
+/// State fields of an accumulator whose state is parallel lists, one list column each.
+pub fn list_state_fields(aggregate: &str, columns: &[(&str, DataType)]) -> Vec<FieldRef> {
+    columns
+        .iter()
+        .map(|(name, data_type)| {
+            Field::new_list(
+                format_state_name(aggregate, name),
+                Field::new_list_field(data_type.clone(), true),
+                true,
+            )
+            .into()
+        })
+        .collect()
+}
+
+/// The state of such an accumulator: each array as a one-row list.
+pub fn list_state(columns: Vec<ArrayRef>) -> Vec<ScalarValue> {
+    columns
+        .into_iter()
+        .map(|array| SingleRowListArrayBuilder::new(array).build_list_scalar())
+        .collect()
+}
+
+/// Call `f` with the lists of each partial state row of a list-state accumulator; rows where
+/// any list is NULL are skipped.
+pub fn for_each_state_row(
+    states: &[ArrayRef],
+    function: &str,
+    mut f: impl FnMut(&[ArrayRef]) -> Result<()>,
+) -> Result<()> {
+    let lists = states
+        .iter()
+        .map(|s| match s.data_type() {
+            DataType::List(_) => Ok(s.as_list::<i32>()),
+            other => exec_err!("{function}: expected a list state column, got {other}"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rows = lists.first().map_or(0, |l| l.len());
+    let mut row_lists = Vec::with_capacity(lists.len());
+    for row in 0..rows {
+        if lists.iter().any(|l| l.is_null(row)) {
+            continue;
+        }
+        row_lists.clear();
+        row_lists.extend(lists.iter().map(|l| l.value(row)));
+        f(&row_lists)?;
+    }
+    Ok(())
+}

@@ -10,16 +10,17 @@ use std::collections::HashMap;
 use std::mem::size_of;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Signature};
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{Strings, strings_signature};
+use crate::functions::util::{
+    Strings, for_each_state_row, list_state, list_state_fields, strings_signature,
+};
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
@@ -82,20 +83,10 @@ impl AggregateUDFImpl for ConnectedComponentsFunc {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![
-            Field::new_list(
-                format_state_name(args.name, "nodes"),
-                Field::new_list_field(DataType::Utf8, true),
-                true,
-            )
-            .into(),
-            Field::new_list(
-                format_state_name(args.name, "roots"),
-                Field::new_list_field(DataType::Utf8, true),
-                true,
-            )
-            .into(),
-        ])
+        Ok(list_state_fields(
+            args.name,
+            &[("nodes", DataType::Utf8), ("roots", DataType::Utf8)],
+        ))
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
@@ -203,31 +194,24 @@ impl Accumulator for ComponentsAccumulator {
                 self.names[root].clone()
             })
             .collect();
-        let nodes: ArrayRef = Arc::new(StringArray::from_iter_values(&self.names));
-        let roots: ArrayRef = Arc::new(StringArray::from(roots));
-        Ok(vec![
-            SingleRowListArrayBuilder::new(nodes).build_list_scalar(),
-            SingleRowListArrayBuilder::new(roots).build_list_scalar(),
-        ])
+        Ok(list_state(vec![
+            Arc::new(StringArray::from_iter_values(&self.names)),
+            Arc::new(StringArray::from(roots)),
+        ]))
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let [nodes, roots] = states else {
-            return exec_err!("connected_components: expected two state columns");
-        };
-        let (nodes, roots) = (nodes.as_list::<i32>(), roots.as_list::<i32>());
-        for row in 0..nodes.len() {
-            if nodes.is_null(row) || roots.is_null(row) {
-                continue;
-            }
-            let (n, r) = (nodes.value(row), roots.value(row));
+        for_each_state_row(states, "connected_components", |lists| {
+            let [nodes, roots] = lists else {
+                return exec_err!("connected_components: expected two state columns");
+            };
             let (sn, sr) = (
-                Strings::try_new(&n, "connected_components")?,
-                Strings::try_new(&r, "connected_components")?,
+                Strings::try_new(nodes, "connected_components")?,
+                Strings::try_new(roots, "connected_components")?,
             );
-            self.add_pairs(sn, sr, n.len());
-        }
-        Ok(())
+            self.add_pairs(sn, sr, nodes.len());
+            Ok(())
+        })
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {

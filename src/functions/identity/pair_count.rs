@@ -7,15 +7,15 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
-use datafusion::common::utils::SingleRowListArrayBuilder;
+use datafusion::arrow::datatypes::{DataType, FieldRef, UInt64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Signature};
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{Strings, strings_signature};
+use crate::functions::util::{
+    Strings, for_each_state_row, list_state, list_state_fields, strings_signature,
+};
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
@@ -65,18 +65,10 @@ impl AggregateUDFImpl for PairCountFunc {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let list = |name: &str, t: DataType| -> FieldRef {
-            Field::new_list(
-                format_state_name(args.name, name),
-                Field::new_list_field(t, true),
-                true,
-            )
-            .into()
-        };
-        Ok(vec![
-            list("keys", DataType::Utf8),
-            list("counts", DataType::UInt64),
-        ])
+        Ok(list_state_fields(
+            args.name,
+            &[("keys", DataType::Utf8), ("counts", DataType::UInt64)],
+        ))
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
@@ -130,34 +122,26 @@ impl Accumulator for PairCountAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let keys: ArrayRef = Arc::new(StringArray::from_iter_values(self.counts.keys()));
-        let counts: ArrayRef =
-            Arc::new(UInt64Array::from_iter_values(self.counts.values().copied()));
-        Ok(vec![
-            SingleRowListArrayBuilder::new(keys).build_list_scalar(),
-            SingleRowListArrayBuilder::new(counts).build_list_scalar(),
-        ])
+        Ok(list_state(vec![
+            Arc::new(StringArray::from_iter_values(self.counts.keys())),
+            Arc::new(UInt64Array::from_iter_values(self.counts.values().copied())),
+        ]))
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let [keys, counts] = states else {
-            return exec_err!("pair_count: expected two state columns");
-        };
-        let (keys, counts) = (keys.as_list::<i32>(), counts.as_list::<i32>());
-        for row in 0..keys.len() {
-            if keys.is_null(row) || counts.is_null(row) {
-                continue;
-            }
-            let (k, c) = (keys.value(row), counts.value(row));
-            let k = Strings::try_new(&k, "pair_count")?;
-            let c = c.as_primitive::<UInt64Type>();
-            for i in 0..c.len() {
-                if let Some(key) = k.get(i) {
-                    self.add(key, c.value(i));
+        for_each_state_row(states, "pair_count", |lists| {
+            let [keys, counts] = lists else {
+                return exec_err!("pair_count: expected two state columns");
+            };
+            let keys = Strings::try_new(keys, "pair_count")?;
+            let counts = counts.as_primitive::<UInt64Type>();
+            for i in 0..counts.len() {
+                if let Some(key) = keys.get(i) {
+                    self.add(key, counts.value(i));
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
