@@ -7,17 +7,13 @@
 
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Int64Type;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 
 use crate::Engine;
 use crate::error::{C360Error, Result};
+use crate::pipeline::publish::register_parquet_folder;
 
 /// Precision, recall and F1 from counts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -120,19 +116,12 @@ pub async fn identity(engine: &Engine, truth_dir: &Path) -> Result<IdentityEvalu
             e,
         )
     })?;
-    let url = ListingTableUrl::parse(format!("{}/", folder.display()))?;
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let schema = options.infer_schema(&engine.ctx.state(), &url).await?;
-    let table = ListingTable::try_new(
-        ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .with_schema(schema),
-    )?;
-    engine.ctx.deregister_table("c360_eval_truth")?;
-    engine
-        .ctx
-        .register_table("c360_eval_truth", Arc::new(table))?;
+    register_parquet_folder(
+        &engine.ctx,
+        "c360_eval_truth",
+        &format!("{}/", folder.display()),
+    )
+    .await?;
     let batches = engine.ctx.sql(EVAL_SQL).await?.collect().await?;
     engine.ctx.deregister_table("c360_eval_truth")?;
     let batch = batches

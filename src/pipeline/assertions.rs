@@ -77,26 +77,22 @@ async fn failing_rows(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, St
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
+        let schema = batch.schema();
+        // A lone count column (the not_null check) is shown as the bare number.
+        let bare_count = schema.fields().len() == 1 && schema.field(0).name() == "n";
         for row in 0..batch.num_rows() {
-            let cells = batch
-                .schema()
-                .fields()
-                .iter()
-                .zip(&formatters)
-                .map(|(f, fmt)| format!("{}={}", f.name(), fmt.value(row)))
-                .collect::<Vec<_>>();
-            rows.push(
-                if cells.len() == 1 && batch.schema().field(0).name() == "n" {
-                    fmt_value(&formatters[0], row)
-                } else {
-                    cells.join(", ")
-                },
-            );
+            rows.push(if bare_count {
+                formatters[0].value(row).to_string()
+            } else {
+                schema
+                    .fields()
+                    .iter()
+                    .zip(&formatters)
+                    .map(|(f, fmt)| format!("{}={}", f.name(), fmt.value(row)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
         }
     }
     Ok(rows)
-}
-
-fn fmt_value(formatter: &ArrayFormatter<'_>, row: usize) -> String {
-    formatter.value(row).to_string()
 }

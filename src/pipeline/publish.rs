@@ -27,7 +27,7 @@ use url::Url;
 use crate::config::Workspace;
 use crate::error::{C360Error, Result, strip_context};
 use crate::sources::RegisteredSource;
-use crate::sources::object_stores::REMOTE_SCHEMES;
+use crate::sources::parse_remote_url;
 
 /// The manifest file name inside the output location.
 pub const MANIFEST: &str = "_manifest.json";
@@ -72,10 +72,7 @@ impl Output {
             location: location.clone(),
             message,
         };
-        let remote = Url::parse(&location)
-            .ok()
-            .filter(|u| REMOTE_SCHEMES.contains(&u.scheme()));
-        let mut url = match remote {
+        let mut url = match parse_remote_url(&location) {
             Some(url) => url,
             None => {
                 let path = location.strip_prefix("file://").unwrap_or(&location);
@@ -234,7 +231,13 @@ pub async fn register_version(
     name: &str,
     version: &str,
 ) -> Result<()> {
-    let url = ListingTableUrl::parse(output.version_url(name, version))?;
+    register_parquet_folder(ctx, name, &output.version_url(name, version)).await
+}
+
+/// Register the Parquet files of a folder (a URL ending in `/`) as table `name`, replacing any
+/// table of that name.
+pub async fn register_parquet_folder(ctx: &SessionContext, name: &str, folder: &str) -> Result<()> {
+    let url = ListingTableUrl::parse(folder)?;
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let schema = options.infer_schema(&ctx.state(), &url).await?;

@@ -2,7 +2,6 @@
 //! inside a string does not end a statement), planned and executed one by one, and results
 //! are streamed to the chosen writer.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -22,13 +21,22 @@ pub enum Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn open(&self) -> Result<Box<dyn Write + Send>> {
-        Ok(match self {
-            Sink::Stdout => Box::new(BufWriter::new(std::io::stdout())),
-            Sink::File(path) => Box::new(BufWriter::new(File::create(path).map_err(|e| {
-                C360Error::io(format!("creating output file {}", path.display()), e)
-            })?)),
-        })
+    /// Open for the `index`-th result: a file is truncated for the first and appended to after.
+    fn open_for(&self, index: usize) -> Result<Box<dyn Write + Send>> {
+        let Sink::File(path) = self else {
+            return Ok(Box::new(BufWriter::new(std::io::stdout())));
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .append(index > 0)
+            .truncate(index == 0)
+            .open(path)
+            .map_err(|e| {
+                let action = if index == 0 { "creating" } else { "opening" };
+                C360Error::io(format!("{action} output file {}", path.display()), e)
+            })?;
+        Ok(Box::new(BufWriter::new(file)))
     }
 }
 
@@ -90,23 +98,4 @@ pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>)
         }
     }
     Ok(())
-}
-
-impl Sink<'_> {
-    /// Open for the `index`-th result: a file is truncated for the first and appended to after.
-    fn open_for(&self, index: usize) -> Result<Box<dyn Write + Send>> {
-        match (self, index) {
-            (Sink::File(path), i) if i > 0 => {
-                let file = std::fs::OpenOptions::new()
-                    .append(true)
-                    .create(true)
-                    .open(path)
-                    .map_err(|e| {
-                        C360Error::io(format!("opening output file {}", path.display()), e)
-                    })?;
-                Ok(Box::new(BufWriter::new(file)))
-            }
-            _ => self.open(),
-        }
-    }
 }

@@ -253,7 +253,7 @@ pub fn resolve_location(
 }
 
 /// A URL with a scheme c360 treats as remote or explicit (`file://` is handled as a path).
-fn parse_remote_url(location: &str) -> Option<Url> {
+pub fn parse_remote_url(location: &str) -> Option<Url> {
     let url = Url::parse(location).ok()?;
     object_stores::REMOTE_SCHEMES
         .contains(&url.scheme())
