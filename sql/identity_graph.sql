@@ -3,7 +3,7 @@
 -- depend on row order; match_probability is filled in by the probabilistic model (NULL for
 -- this rule-based baseline).
 WITH nodes AS (
-  SELECT source || ':' || record_id AS record_key FROM identity_records
+  SELECT record_key FROM identity_records
 ),
 edges AS (
   SELECT left_key, right_key FROM identity_edges

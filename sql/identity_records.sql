@@ -42,7 +42,8 @@ records AS (
   GROUP BY cookie_id
   HAVING count(DISTINCT account_id) = 1
 )
-SELECT source,
+SELECT source || ':' || record_id    AS record_key,
+       source,
        record_id,
        nickname_canonical(first_name)  AS first_name_std,
        normalize_name(last_name)       AS last_name_std,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{C360Error, Result};
+use crate::matching::settings::MatchingConfig;
 
 /// The name of the workspace configuration file.
 pub const CONFIG_FILE: &str = "c360.toml";
@@ -38,6 +39,9 @@ pub struct Config {
     /// Assertions checked on a model's new output before it is published, by model name.
     #[serde(default)]
     pub assertions: BTreeMap<String, AssertionConfig>,
+    /// Probabilistic record-matching setups by name.
+    #[serde(default)]
+    pub matching: BTreeMap<String, MatchingConfig>,
 }
 
 /// `[engine]`: resources of the query engine.
@@ -312,6 +316,15 @@ impl Config {
                     })?;
                 }
             }
+        }
+        for (name, matching) in &self.matching {
+            if !is_identifier(name) {
+                return Err(format!(
+                    "[matching.{name}]: the name must be a SQL identifier \
+                     (lowercase letters, digits and '_', not starting with a digit)"
+                ));
+            }
+            matching.validate(name)?;
         }
         for model in self.assertions.keys() {
             if !is_identifier(model) {

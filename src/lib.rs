@@ -9,6 +9,7 @@ pub mod error;
 pub mod eval;
 pub mod functions;
 pub mod generate;
+pub mod matching;
 pub mod pipeline;
 pub mod shell;
 pub mod sources;
@@ -137,5 +138,6 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
         .build();
     let ctx = SessionContext::new_with_state(state);
     functions::register_all(&ctx)?;
+    matching::register(&ctx, workspace);
     Ok(ctx)
 }

@@ -49,6 +49,12 @@ enum Command {
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
     },
+    /// Train the match model of a [matching.NAME] and save it (prints its parameters); the
+    /// same as SELECT * FROM train_match_model('NAME').
+    Train {
+        /// The [matching.NAME] of c360.toml.
+        name: String,
+    },
     /// Score a published result against ground truth (`identity`: the identity graph).
     Eval {
         /// What to evaluate.
@@ -154,6 +160,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Train { name } => {
+            let workspace = Workspace::load(&dir)?;
+            let engine = Engine::open(&workspace).await?;
+            let literal = name.replace('\'', "''");
+            let sql = format!("SELECT * FROM train_match_model('{literal}')");
+            run_sql(&engine, &sql, Format::Table, Sink::Stdout).await?;
+            let path = workspace
+                .root
+                .join(&engine.workspace.config.matching[&name].model);
+            println!("model saved to {}", path.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Eval { what, truth } => {
             let workspace = Workspace::load(&dir)?;

@@ -1,6 +1,7 @@
 //! The models of a workspace: one `*.sql` file per model, the file stem is the table name.
 //! Each file is parsed with DataFusion's parser; its table references (CTEs excluded) give the
-//! dependency graph, which is checked for unknown tables, self references and cycles before
+//! dependency graph (a matching function such as `match_pairs('identity')` reads the records
+//! table of its `[matching.NAME]`), which is checked for unknown tables, self references and cycles before
 //! anything runs.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +14,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::config::is_identifier;
 use crate::error::{C360Error, Result};
+use crate::matching::settings::MatchingConfig;
 
 /// One SQL model.
 #[derive(Debug, Clone)]
@@ -28,7 +30,12 @@ pub struct Model {
 }
 
 /// Read and parse every model in `sql_dir`, sorted by name.
-pub fn discover(ctx: &SessionContext, root: &Path, sql_dir: &Path) -> Result<Vec<Model>> {
+pub fn discover(
+    ctx: &SessionContext,
+    root: &Path,
+    sql_dir: &Path,
+    matching: &BTreeMap<String, MatchingConfig>,
+) -> Result<Vec<Model>> {
     let entries = match std::fs::read_dir(sql_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -41,11 +48,16 @@ pub fn discover(ctx: &SessionContext, root: &Path, sql_dir: &Path) -> Result<Vec
     files.sort();
     files
         .into_iter()
-        .map(|path| parse_model(ctx, root, &path))
+        .map(|path| parse_model(ctx, root, &path, matching))
         .collect()
 }
 
-fn parse_model(ctx: &SessionContext, root: &Path, path: &Path) -> Result<Model> {
+fn parse_model(
+    ctx: &SessionContext,
+    root: &Path,
+    path: &Path,
+    matching: &BTreeMap<String, MatchingConfig>,
+) -> Result<Model> {
     let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
     let err = |message: String| C360Error::Pipeline(format!("{}: {message}", shown.display()));
     let name = path
@@ -79,15 +91,24 @@ fn parse_model(ctx: &SessionContext, root: &Path, path: &Path) -> Result<Model> 
     }
     let state = ctx.state();
     let table_functions = state.table_functions();
-    let references = state
+    let mut references = state
         .resolve_table_references(&statement)
         .map_err(|e| err(format!("SQL error: {e}")))?
         .into_iter()
         .map(|r| r.table().to_string())
         .filter(|name| !table_functions.contains_key(name))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+        .collect::<BTreeSet<_>>();
+    if let Statement::Statement(query) = &statement {
+        for used in crate::matching::names_used(query.as_ref()) {
+            let config = matching.get(&used).ok_or_else(|| {
+                err(format!(
+                    "uses [matching.{used}], which c360.toml does not configure"
+                ))
+            })?;
+            references.insert(config.records.clone());
+        }
+    }
+    let references = references.into_iter().collect();
     Ok(Model {
         name,
         file: shown,

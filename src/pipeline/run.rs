@@ -152,7 +152,12 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
     let workspace = &engine.workspace;
     let ctx = &engine.ctx;
-    let discovered = models::discover(ctx, &workspace.root, &workspace.sql_dir())?;
+    let discovered = models::discover(
+        ctx,
+        &workspace.root,
+        &workspace.sql_dir(),
+        &workspace.config.matching,
+    )?;
     let known: BTreeSet<String> = engine
         .sources
         .keys()

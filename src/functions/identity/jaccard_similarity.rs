@@ -46,11 +46,14 @@ pub fn words(text: &str) -> BTreeSet<String> {
 
 /// The kernel: Jaccard similarity of word sets per row.
 pub fn jaccard_similarity_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    map_string_pairs::<Float64Type>(&args[0], &args[1], "jaccard_similarity", |a, b| {
-        let (a, b) = (words(a), words(b));
-        let union = a.union(&b).count();
-        (union > 0).then(|| a.intersection(&b).count() as f64 / union as f64)
-    })
+    map_string_pairs::<Float64Type>(&args[0], &args[1], "jaccard_similarity", jaccard)
+}
+
+/// Jaccard similarity of the word sets of `a` and `b`; `None` when neither has a word.
+pub fn jaccard(a: &str, b: &str) -> Option<f64> {
+    let (a, b) = (words(a), words(b));
+    let union = a.union(&b).count();
+    (union > 0).then(|| a.intersection(&b).count() as f64 / union as f64)
 }
 
 #[cfg(test)]

@@ -1,0 +1,294 @@
+//! Probabilistic record matching (Fellegi-Sunter), configured per `[matching.NAME]`.
+//!
+//! The flow an analyst follows, all in SQL:
+//! 1. `SELECT * FROM blocking_rule_counts('NAME')`: how many pairs each blocking rule yields,
+//!    before running anything.
+//! 2. `SELECT * FROM train_match_model('NAME')` (or `c360 train NAME`): estimate the model
+//!    without labels and save it as a readable JSON file.
+//! 3. `SELECT * FROM match_pairs('NAME')`: the candidate pairs of all rules with their match
+//!    weight and probability, or `match_score('NAME', l.a, r.a, ...)` on pairs of one's own;
+//!    `match_explain(...)` tells why a pair scored what it did.
+
+pub mod blocking;
+pub mod comparison;
+pub mod em;
+pub mod model;
+pub mod settings;
+pub mod table_functions;
+pub mod train;
+pub mod udf;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use datafusion::arrow::array::{Array, AsArray, Int64Array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName, TableFactor, Value, Visit,
+    Visitor,
+};
+
+use self::blocking::Rule;
+use self::model::MatchModel;
+use self::settings::MatchingConfig;
+use crate::config::Workspace;
+
+/// The `[matching]` setups of a workspace and their trained models, shared by the SQL
+/// functions of a session.
+#[derive(Debug)]
+pub struct Matching {
+    root: PathBuf,
+    configs: BTreeMap<String, MatchingConfig>,
+    cache: Mutex<HashMap<String, (SystemTime, Arc<MatchModel>)>>,
+}
+
+impl Matching {
+    /// The setups of `workspace`.
+    pub fn new(workspace: &Workspace) -> Self {
+        Self {
+            root: workspace.root.clone(),
+            configs: workspace.config.matching.clone(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration of `[matching.NAME]`.
+    pub fn config(&self, name: &str) -> Result<&MatchingConfig> {
+        self.configs.get(name).ok_or_else(|| {
+            let known = self.configs.keys().cloned().collect::<Vec<_>>();
+            DataFusionError::Plan(format!(
+                "no [matching.{name}] in c360.toml; {}",
+                if known.is_empty() {
+                    "add one to configure record matching".to_string()
+                } else {
+                    format!("configured: {}", known.join(", "))
+                }
+            ))
+        })
+    }
+
+    /// Where the model of `name` is saved.
+    pub fn model_path(&self, name: &str) -> Result<PathBuf> {
+        Ok(self.root.join(&self.config(name)?.model))
+    }
+
+    /// The trained model of `name`, read from its file (again when the file changed). It must
+    /// have been trained with the comparisons configured now.
+    pub fn model(&self, name: &str) -> Result<Arc<MatchModel>> {
+        let config = self.config(name)?;
+        let path = self.model_path(name)?;
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|e| {
+                DataFusionError::Execution(format!(
+                    "match model '{name}' is not trained: cannot read {} ({e}); train it with \
+                     `c360 train {name}` or SELECT * FROM train_match_model('{name}')",
+                    path.display()
+                ))
+            })?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, model)) = cache.get(name)
+            && *at == modified
+        {
+            return Ok(Arc::clone(model));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            DataFusionError::Execution(format!("match model {}: {e}", path.display()))
+        })?;
+        let model = MatchModel::from_json(&path, &text).map_err(DataFusionError::Execution)?;
+        let trained: Vec<_> = model.comparisons.iter().map(|c| &c.config).collect();
+        let configured: Vec<_> = config.comparisons.iter().collect();
+        if trained != configured {
+            return Err(DataFusionError::Execution(format!(
+                "match model {} was trained with other comparisons than [matching.{name}] \
+                 lists now; retrain it with `c360 train {name}`",
+                path.display()
+            )));
+        }
+        let model = Arc::new(model);
+        cache.insert(name.to_string(), (modified, Arc::clone(&model)));
+        Ok(model)
+    }
+
+    /// Save a trained model to its file (written aside, then renamed into place).
+    pub fn save(&self, model: &MatchModel) -> Result<PathBuf> {
+        let path = self.model_path(&model.name)?;
+        let io = |e: std::io::Error| {
+            DataFusionError::Execution(format!("saving match model {}: {e}", path.display()))
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let text = serde_json::to_string_pretty(model)
+            .map_err(|e| DataFusionError::Execution(format!("encoding match model: {e}")))?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text + "\n").map_err(io)?;
+        std::fs::rename(&temporary, &path).map_err(io)?;
+        Ok(path)
+    }
+}
+
+/// Register the matching functions of `workspace` in `ctx`.
+pub fn register(ctx: &SessionContext, workspace: &Workspace) {
+    let matching = Arc::new(Matching::new(workspace));
+    for udf in udf::functions(&matching) {
+        ctx.register_udf(udf);
+    }
+    table_functions::register(ctx, &matching);
+}
+
+/// What a blocking rule yields, from its equality conditions.
+#[derive(Debug, Clone)]
+pub struct RuleCount {
+    /// Candidate pairs (an upper bound when `exact` is false).
+    pub pairs: i64,
+    /// Whether `pairs` is exact.
+    pub exact: bool,
+    /// Records in the largest block.
+    pub largest: Option<i64>,
+    /// The key of the largest block.
+    pub largest_key: Option<String>,
+}
+
+/// Count the pairs of each rule without running the joins.
+pub async fn count_pairs(
+    ctx: &SessionContext,
+    config: &MatchingConfig,
+    rules: &[Rule],
+) -> Result<Vec<RuleCount>> {
+    let mut counts = Vec::new();
+    for rule in rules {
+        counts.push(match rule.count_sql(&config.records) {
+            Some(sql) => {
+                let batches = ctx.sql(&sql).await?.collect().await?;
+                let batch = batches.first().filter(|b| b.num_rows() > 0);
+                let int = |c: usize| {
+                    batch.and_then(|b| {
+                        let a = b.column(c).as_primitive_opt::<Int64Type>()?;
+                        a.is_valid(0).then(|| a.value(0))
+                    })
+                };
+                let key = batch.and_then(|b| {
+                    let text = cast(b.column(2), &DataType::Utf8).ok()?;
+                    let a = text.as_string_opt::<i32>()?;
+                    a.is_valid(0).then(|| a.value(0).to_string())
+                });
+                RuleCount {
+                    pairs: int(0).unwrap_or(0),
+                    exact: rule.symmetric(),
+                    largest: int(1),
+                    largest_key: key,
+                }
+            }
+            None => {
+                let batches = ctx
+                    .sql(&format!(
+                        "SELECT CAST(count(*) AS BIGINT) FROM {}",
+                        config.records
+                    ))
+                    .await?
+                    .collect()
+                    .await?;
+                let n = batches
+                    .first()
+                    .and_then(|b| b.column(0).as_any().downcast_ref::<Int64Array>())
+                    .map_or(0, |a| a.value(0));
+                RuleCount {
+                    pairs: n.saturating_mul(n.saturating_sub(1)) / 2,
+                    exact: false,
+                    largest: Some(n),
+                    largest_key: None,
+                }
+            }
+        });
+    }
+    Ok(counts)
+}
+
+/// Refuse to run a rule that yields more pairs than `max_pairs`, naming its largest block.
+pub async fn check_pair_counts(
+    ctx: &SessionContext,
+    name: &str,
+    config: &MatchingConfig,
+    rules: &[Rule],
+) -> Result<()> {
+    for (rule, count) in rules.iter().zip(count_pairs(ctx, config, rules).await?) {
+        if count.pairs as u64 > config.max_pairs {
+            let block = match (&count.largest_key, count.largest) {
+                (Some(key), Some(n)) => format!("its largest block, key '{key}', has {n} records"),
+                _ => "it has no equality between an l. and an r. column, so it pairs every \
+                      record with every other"
+                    .to_string(),
+            };
+            return Err(DataFusionError::Execution(format!(
+                "[matching.{name}] blocking rule `{}` yields {} candidate pairs, above \
+                 max_pairs = {}: {block}. Make the rule stricter (add a condition such as \
+                 AND l.last_name = r.last_name) or raise max_pairs",
+                rule.text, count.pairs, config.max_pairs
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The functions whose first argument names a `[matching.NAME]`.
+const MATCHING_FUNCTIONS: &[&str] = &[
+    "train_match_model",
+    "blocking_rule_counts",
+    "match_pairs",
+    "match_score",
+    "match_explain",
+];
+
+/// The `[matching.NAME]` setups a statement uses through the matching functions.
+pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
+    struct Names(BTreeSet<String>);
+    fn literal(args: &[FunctionArg]) -> Option<String> {
+        match args.first()? {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
+                Value::SingleQuotedString(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    fn is_matching(name: &ObjectName) -> bool {
+        let name = name.to_string().to_lowercase();
+        MATCHING_FUNCTIONS.contains(&name.as_str())
+    }
+    impl Visitor for Names {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+            if let TableFactor::Table {
+                name,
+                args: Some(args),
+                ..
+            } = factor
+                && is_matching(name)
+                && let Some(n) = literal(&args.args)
+            {
+                self.0.insert(n);
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if let Expr::Function(f) = expr
+                && is_matching(&f.name)
+                && let FunctionArguments::List(list) = &f.args
+                && let Some(n) = literal(&list.args)
+            {
+                self.0.insert(n);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut names = Names(BTreeSet::new());
+    let _ = statement.visit(&mut names);
+    names.0
+}

@@ -1,0 +1,360 @@
+//! `match_score` and `match_explain`: apply a trained match model to pairs of records.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Float64Builder, ListBuilder, StringBuilder, StructArray, StructBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+use datafusion_macros::user_doc;
+
+use super::Matching;
+use super::comparison::{NULL_LEVEL, Values, levels};
+use super::model::{MatchModel, probability};
+
+/// The scalar functions of matching.
+pub fn functions(matching: &Arc<Matching>) -> Vec<ScalarUDF> {
+    vec![
+        ScalarUDF::new_from_impl(MatchScoreFunc::new(matching)),
+        ScalarUDF::new_from_impl(MatchExplainFunc::new(matching)),
+    ]
+}
+
+fn score_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("match_weight", DataType::Float64, true),
+        Field::new("match_probability", DataType::Float64, true),
+    ])
+}
+
+fn explain_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("comparison", DataType::Utf8, true),
+        Field::new("level", DataType::Utf8, true),
+        Field::new("m", DataType::Float64, true),
+        Field::new("u", DataType::Float64, true),
+        Field::new("weight", DataType::Float64, true),
+    ])
+}
+
+/// The model named by the first argument, the other arguments as arrays, and the row count.
+fn model_and_arrays(
+    matching: &Matching,
+    function: &str,
+    args: &ScalarFunctionArgs,
+) -> Result<(Arc<MatchModel>, Vec<ArrayRef>)> {
+    let name = match args.args.first() {
+        Some(ColumnarValue::Scalar(
+            ScalarValue::Utf8(Some(n))
+            | ScalarValue::Utf8View(Some(n))
+            | ScalarValue::LargeUtf8(Some(n)),
+        )) => n.clone(),
+        _ => {
+            return exec_err!(
+                "{function}: the first argument must name a [matching.NAME] of c360.toml as a \
+                 string literal, such as {function}('identity', l.email, r.email, ...)"
+            );
+        }
+    };
+    let model = matching.model(&name)?;
+    let expected = 1 + 2 * model.comparisons.len();
+    if args.args.len() != expected {
+        let order = model
+            .comparisons
+            .iter()
+            .map(|c| format!("l.{col}, r.{col}", col = c.config.column))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return exec_err!(
+            "{function}('{name}', ...) takes {expected} arguments, got {}: the name, then the \
+             left and right value of each comparison in order: {function}('{name}', {order})",
+            args.args.len()
+        );
+    }
+    let arrays = args.args[1..]
+        .iter()
+        .map(|a| a.to_array(args.number_rows))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((model, arrays))
+}
+
+/// The level of each row for each comparison, plus the prepared values.
+fn all_levels(
+    model: &MatchModel,
+    function: &str,
+    arrays: &[ArrayRef],
+) -> Result<Vec<(Vec<u8>, Values)>> {
+    model
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let what = format!("{function} comparison '{}'", c.config.display_name());
+            let left = Values::prepare(&c.config, &arrays[2 * k], &what)?;
+            let right = Values::prepare(&c.config, &arrays[2 * k + 1], &what)?;
+            let mut out = Vec::new();
+            levels(&c.config, &left, &right, &mut out);
+            Ok((out, left))
+        })
+        .collect()
+}
+
+/// The term of an exact match at row `i`, for the term-frequency adjustment.
+fn exact_term(
+    model: &MatchModel,
+    k: usize,
+    level: u8,
+    values: &Values,
+    i: usize,
+) -> Option<String> {
+    (level == 0 && model.comparisons[k].term_frequencies.is_some())
+        .then(|| values.term(i))
+        .flatten()
+}
+
+fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
+    if args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+    {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+#[user_doc(
+    doc_section(label = "Identity Functions"),
+    description = "Scores a pair of records with the trained match model of [matching.NAME]: \
+        returns {match_weight, match_probability}. The weight (in bits) is the prior's log2 \
+        odds plus, per comparison, log2(m/u) of the level the pair hits (NULL or empty on a \
+        side adds 0; an exact match on a comparison with term frequencies uses the value's own \
+        frequency as u). The probability is 2^w / (1 + 2^w). Arguments after the name are the \
+        left and right value of each comparison, in the order c360.toml lists them.",
+    syntax_example = "match_score(name, left_1, right_1, ..., left_n, right_n)",
+    sql_example = r#"```sql
+> SELECT l.record_key, r.record_key, s['match_probability'] AS p
+  FROM (SELECT *, match_score('identity', l.first_name_std, r.first_name_std, ...) AS s
+        FROM identity_records l JOIN identity_records r ON l.email_std = r.email_std);
+```"#,
+    argument(
+        name = "name",
+        description = "The [matching.NAME] whose model scores the pair."
+    ),
+    argument(
+        name = "left_k, right_k",
+        description = "The values of comparison k on each record."
+    )
+)]
+#[derive(Debug)]
+pub struct MatchScoreFunc {
+    matching: Arc<Matching>,
+    signature: Signature,
+}
+
+impl MatchScoreFunc {
+    fn new(matching: &Arc<Matching>) -> Self {
+        Self {
+            matching: Arc::clone(matching),
+            signature: Signature::variadic_any(Volatility::Stable),
+        }
+    }
+}
+
+impl PartialEq for MatchScoreFunc {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.matching, &other.matching)
+    }
+}
+impl Eq for MatchScoreFunc {}
+impl Hash for MatchScoreFunc {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        "match_score".hash(state);
+    }
+}
+
+impl ScalarUDFImpl for MatchScoreFunc {
+    fn name(&self) -> &str {
+        "match_score"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(score_fields()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (model, arrays) = model_and_arrays(&self.matching, "match_score", &args)?;
+        let rows = arrays.first().map_or(args.number_rows, |a| a.len());
+        let hits = all_levels(&model, "match_score", &arrays)?;
+        let mut weights = vec![model.prior_weight(); rows];
+        for (k, (levels, values)) in hits.iter().enumerate() {
+            for (i, &level) in levels.iter().enumerate() {
+                if level != NULL_LEVEL {
+                    let term = exact_term(&model, k, level, values, i);
+                    weights[i] += model.weight(k, level, term.as_deref());
+                }
+            }
+        }
+        let mut w = Float64Builder::with_capacity(rows);
+        let mut p = Float64Builder::with_capacity(rows);
+        for weight in weights {
+            w.append_value(weight);
+            p.append_value(probability(weight));
+        }
+        let array = StructArray::new(
+            score_fields(),
+            vec![Arc::new(w.finish()), Arc::new(p.finish())],
+            None,
+        );
+        finish(Arc::new(array), &args)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[user_doc(
+    doc_section(label = "Identity Functions"),
+    description = "Why a pair scored what it did: a list with the prior first, then one entry \
+        per comparison with the level the pair hit ('null' when a side is missing), its m and \
+        u (u after the term-frequency adjustment) and its weight in bits. The weights add up \
+        to match_score's match_weight. Takes the same arguments as match_score.",
+    syntax_example = "match_explain(name, left_1, right_1, ..., left_n, right_n)",
+    sql_example = r#"```sql
+> SELECT unnest(match_explain('identity', 'ann', 'anne', 'lee', 'lee', ...));
+```"#,
+    argument(
+        name = "name",
+        description = "The [matching.NAME] whose model scores the pair."
+    ),
+    argument(
+        name = "left_k, right_k",
+        description = "The values of comparison k on each record."
+    )
+)]
+#[derive(Debug)]
+pub struct MatchExplainFunc {
+    matching: Arc<Matching>,
+    signature: Signature,
+}
+
+impl MatchExplainFunc {
+    fn new(matching: &Arc<Matching>) -> Self {
+        Self {
+            matching: Arc::clone(matching),
+            signature: Signature::variadic_any(Volatility::Stable),
+        }
+    }
+}
+
+impl PartialEq for MatchExplainFunc {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.matching, &other.matching)
+    }
+}
+impl Eq for MatchExplainFunc {}
+impl Hash for MatchExplainFunc {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        "match_explain".hash(state);
+    }
+}
+
+impl ScalarUDFImpl for MatchExplainFunc {
+    fn name(&self) -> &str {
+        "match_explain"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new(
+            "item",
+            DataType::Struct(explain_fields()),
+            true,
+        ))))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (model, arrays) = model_and_arrays(&self.matching, "match_explain", &args)?;
+        let rows = arrays.first().map_or(args.number_rows, |a| a.len());
+        let hits = all_levels(&model, "match_explain", &arrays)?;
+        let entry = StructBuilder::from_fields(explain_fields(), model.comparisons.len() + 1);
+        let mut list = ListBuilder::new(entry).with_field(Arc::new(Field::new(
+            "item",
+            DataType::Struct(explain_fields()),
+            true,
+        )));
+        for i in 0..rows {
+            let entries = list.values();
+            push_entry(
+                entries,
+                "prior",
+                "prior",
+                f64::NAN,
+                f64::NAN,
+                model.prior_weight(),
+            );
+            for (k, (levels, values)) in hits.iter().enumerate() {
+                let term = exact_term(&model, k, levels[i], values, i);
+                let c = model.contribution(k, levels[i], term.as_deref());
+                push_entry(
+                    entries,
+                    model.comparisons[k].config.display_name(),
+                    &c.label,
+                    c.m,
+                    c.u,
+                    c.weight,
+                );
+            }
+            list.append(true);
+        }
+        finish(Arc::new(list.finish()), &args)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+/// Append one explanation entry; NaN probabilities become NULL.
+fn push_entry(
+    entries: &mut StructBuilder,
+    comparison: &str,
+    level: &str,
+    m: f64,
+    u: f64,
+    weight: f64,
+) {
+    let text = |b: &mut StructBuilder, i: usize, v: &str| {
+        if let Some(f) = b.field_builder::<StringBuilder>(i) {
+            f.append_value(v);
+        }
+    };
+    let number = |b: &mut StructBuilder, i: usize, v: f64| {
+        if let Some(f) = b.field_builder::<Float64Builder>(i) {
+            f.append_option((!v.is_nan()).then_some(v));
+        }
+    };
+    text(entries, 0, comparison);
+    text(entries, 1, level);
+    number(entries, 2, m);
+    number(entries, 3, u);
+    number(entries, 4, weight);
+    entries.append(true);
+}
