@@ -5,6 +5,7 @@ mod common;
 mod config;
 mod generator;
 mod identity;
+mod matching;
 mod object_store_s3;
 mod pipeline;
 mod query_cli;
