@@ -12,13 +12,17 @@ email_links AS (
   -- a shared family mailbox does not make two named people one
   WHERE a.first_name_std IS NULL OR b.first_name_std IS NULL
      OR jaro_winkler(a.first_name_std, b.first_name_std) >= 0.85
+     OR damerau_levenshtein(a.first_name_std, b.first_name_std) <= 1
 ),
 phone_links AS (
   SELECT a.record_key, b.record_key, 'phone'
   FROM r a JOIN r b ON a.phone_std = b.phone_std AND a.record_key < b.record_key
-  -- a household shares a landline: the first names must agree too
+  -- a household shares a landline: the first names must agree too (a typo in a short name
+  -- is one edit; a swapped first and last name counts as agreeing)
   WHERE jaro_winkler(a.first_name_std, b.first_name_std) >= 0.85
-     OR jaro_winkler(a.first_name_std, b.last_name_std) >= 0.92
+     OR damerau_levenshtein(a.first_name_std, b.first_name_std) <= 1
+     OR (jaro_winkler(a.first_name_std, b.last_name_std) >= 0.92
+         AND jaro_winkler(a.last_name_std, b.first_name_std) >= 0.92)
 ),
 account_links AS (
   SELECT a.record_key, b.record_key, 'account'
@@ -31,8 +35,16 @@ name_links AS (
    AND a.record_key < b.record_key
   WHERE jaro_winkler(a.first_name_std, b.first_name_std) >= 0.92
     AND jaro_winkler(a.last_name_std, b.last_name_std) >= 0.92
+),
+swapped_links AS (
+  -- a first and last name typed the wrong way round, at the same postcode
+  SELECT a.record_key, b.record_key, 'swapped_name'
+  FROM r a JOIN r b
+    ON a.first_name_std = b.last_name_std AND a.last_name_std = b.first_name_std
+   AND a.postcode_std = b.postcode_std AND a.record_key < b.record_key
 )
 SELECT left_key, right_key, rule FROM email_links
 UNION ALL SELECT * FROM phone_links
 UNION ALL SELECT * FROM account_links
 UNION ALL SELECT * FROM name_links
+UNION ALL SELECT * FROM swapped_links

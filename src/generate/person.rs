@@ -202,7 +202,7 @@ pub fn identity(rng: &mut Pcg64Mcg, uid: u64, household: Option<&Identity>) -> I
     let l = names::email_part(&last);
     let domain = EMAIL_DOMAINS[names::weighted(rng, EMAIL_DOMAINS)].0;
     let email = match household {
-        Some(h) if rng.random_bool(0.5) => h.email.clone(),
+        Some(h) if rng.random_bool(0.1) => h.email.clone(),
         _ => match rng.random_range(0..6) {
             0 => format!("{f}.{l}{uid}@{domain}"),
             1 => format!("{f}{l}{uid}@{domain}"),

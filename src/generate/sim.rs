@@ -321,6 +321,9 @@ fn simulate_person(
     let has_account = rng.random_bool(0.9);
     let account = scramble(2 * p);
     let guest = (has_account && rng.random_bool(0.04)).then(|| scramble(2 * p + 1));
+    // Whether some system already knows the person's second address: only then do they write
+    // to the helpdesk from it (an address no system has seen could not be resolved by anyone).
+    let mut alt_known = guest.is_some();
     if has_account {
         let full_name = match rng.random_range(0..20) {
             0..=13 => format!("{} {}", person::typed_first(rng, id, 0.1), id.last),
@@ -331,6 +334,7 @@ fn simulate_person(
         let email = if rng.random_bool(0.8) {
             person::typed_email(rng, &id.email)
         } else {
+            alt_known = true;
             id.alt_email.clone()
         };
         let phone = (!rng.random_bool(0.25)).then(|| person::phone_format(rng, &id.phone));
@@ -489,7 +493,7 @@ fn simulate_person(
                 "subscription",
                 "returns",
             ][rng.random_range(0..5)];
-            let email = if rng.random_bool(0.2) {
+            let email = if alt_known && rng.random_bool(0.2) {
                 id.alt_email.clone()
             } else {
                 person::typed_email(rng, &id.email)

@@ -17,6 +17,7 @@ pub mod normalize_name;
 pub mod normalize_phone;
 pub mod normalize_postcode;
 pub mod pair_count;
+pub mod stable_ids;
 pub mod token_set_similarity;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
@@ -45,5 +46,6 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     vec![
         AggregateUDF::new_from_impl(connected_components::ConnectedComponentsFunc::default()),
         AggregateUDF::new_from_impl(pair_count::PairCountFunc::default()),
+        AggregateUDF::new_from_impl(stable_ids::StableIdsFunc::default()),
     ]
 }
