@@ -8,9 +8,14 @@
 -- Clustering: named records form customers as the connected components of their links. A
 -- record without a name (an e-mail-only survey answer, a cookie) then joins the one customer
 -- it links to most strongly, never two, so a shared family mailbox does not merge a family.
--- Unnamed records with no named link form components among themselves. The customer id is
--- derived from the smallest record key of the component, so it does not depend on row order.
--- match_probability is the strongest link the record has (NULL when it has none).
+-- Unnamed records with no named link form components among themselves.
+--
+-- Customer ids are stable across runs (stable_ids, reading the ids the last published
+-- identity_graph gave each record): an unchanged customer keeps its id, a new record joining a
+-- customer inherits it, a merge keeps the older id, a split leaves the id on the larger part,
+-- and a new customer gets 'C' + 12 hex digits of md5 of its smallest record key, never an id
+-- used before. customer_since is when the id was first issued. match_probability is the
+-- strongest link the record has (NULL when it has none).
 WITH records AS (
   SELECT record_key, first_name_std IS NOT NULL OR last_name_std IS NOT NULL AS named
   FROM identity_records
@@ -72,6 +77,11 @@ assigned AS (
   UNION ALL SELECT record_key, component FROM unnamed_customer
   UNION ALL SELECT c['node'], c['component'] FROM leftover_components
 ),
+ids AS (
+  SELECT unnest(stable_ids(a.record_key, a.component, p.customer_id, p.customer_since)) AS s
+  FROM assigned a
+  LEFT JOIN previous_customer_ids('identity_graph') p ON p.record_key = a.record_key
+),
 strongest AS (
   SELECT record_key, max(strength) AS match_probability
   FROM (SELECT left_key AS record_key, strength FROM links
@@ -79,9 +89,10 @@ strongest AS (
         SELECT right_key, strength FROM links)
   GROUP BY record_key
 )
-SELECT split_part(a.record_key, ':', 1)                      AS source,
-       substr(a.record_key, strpos(a.record_key, ':') + 1)   AS source_record_id,
-       'C' || substr(md5(a.component), 1, 12)                AS customer_id,
-       s.match_probability
-FROM assigned a
-LEFT JOIN strongest s ON s.record_key = a.record_key
+SELECT split_part(i.s['record'], ':', 1)                           AS source,
+       substr(i.s['record'], strpos(i.s['record'], ':') + 1)        AS source_record_id,
+       i.s['customer_id']                                           AS customer_id,
+       coalesce(CAST(i.s['since'] AS TIMESTAMP), CAST(now() AS TIMESTAMP)) AS customer_since,
+       t.match_probability
+FROM ids i
+LEFT JOIN strongest t ON t.record_key = i.s['record']

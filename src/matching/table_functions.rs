@@ -29,7 +29,7 @@ use super::{Matching, check_pair_counts, count_pairs, train};
 
 /// Register the table functions.
 pub fn register(ctx: &SessionContext, matching: &Arc<Matching>) {
-    for kind in [Kind::Train, Kind::Counts, Kind::Pairs] {
+    for kind in [Kind::Train, Kind::Counts, Kind::Pairs, Kind::PreviousIds] {
         ctx.register_udtf(
             kind.name(),
             Arc::new(MatchingTableFunction {
@@ -45,6 +45,7 @@ enum Kind {
     Train,
     Counts,
     Pairs,
+    PreviousIds,
 }
 
 impl Kind {
@@ -53,6 +54,7 @@ impl Kind {
             Self::Train => "train_match_model",
             Self::Counts => "blocking_rule_counts",
             Self::Pairs => "match_pairs",
+            Self::PreviousIds => "previous_customer_ids",
         }
     }
 
@@ -76,6 +78,11 @@ impl Kind {
                 f("largest_block", DataType::Int64),
                 f("largest_block_key", DataType::Utf8),
                 f("within_max_pairs", DataType::Boolean),
+            ],
+            Self::PreviousIds => vec![
+                f("record_key", DataType::Utf8),
+                f("customer_id", DataType::Utf8),
+                f("customer_since", DataType::Utf8),
             ],
             Self::Pairs => vec![
                 f("left_key", DataType::Utf8),
@@ -103,12 +110,21 @@ impl TableFunctionImpl for MatchingTableFunction {
             }
             _ => {
                 return plan_err!(
-                    "{function} takes one argument, the name of a [matching.NAME] of c360.toml \
-                     as a string literal, such as {function}('identity')"
+                    "{function} takes one argument, {}, such as {function}('{}')",
+                    match self.kind {
+                        Kind::PreviousIds => "the name of the model that publishes customer ids",
+                        _ => "the name of a [matching.NAME] of c360.toml as a string literal",
+                    },
+                    match self.kind {
+                        Kind::PreviousIds => "identity_graph",
+                        _ => "identity",
+                    }
                 );
             }
         };
-        self.matching.config(&name)?;
+        if !matches!(self.kind, Kind::PreviousIds) {
+            self.matching.config(&name)?;
+        }
         Ok(Arc::new(MatchingTable {
             kind: self.kind,
             name,
@@ -207,6 +223,7 @@ impl PartitionStream for Deferred {
                     one_batch(&schema, counts_batch(&ctx, &matching, &name, &schema).await)
                 }
                 Kind::Pairs => pairs_stream(&ctx, &matching, &name, schema).await,
+                Kind::PreviousIds => previous_ids_stream(&ctx, &name, schema).await,
             }
         });
         Box::pin(RecordBatchStreamAdapter::new(
@@ -327,8 +344,52 @@ async fn pairs_stream(
         pairs_sql(config, &rules, &select)
     );
     let stream = ctx.sql(&sql).await?.execute_stream().await?;
+    Ok(conform(stream, schema))
+}
+
+/// The customer ids the last published version of `model` gave each record: empty before the
+/// model was first published. The model must have source, source_record_id and customer_id
+/// columns; customer_since is read when present.
+async fn previous_ids_stream(
+    ctx: &SessionContext,
+    model: &str,
+    schema: SchemaRef,
+) -> Result<SendableRecordBatchStream> {
+    if !ctx.table_exist(model)? {
+        return one_batch(&schema, Ok(RecordBatch::new_empty(Arc::clone(&schema))));
+    }
+    let table = ctx.table(model).await?;
+    let columns: Vec<String> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    for needed in ["source", "source_record_id", "customer_id"] {
+        if !columns.iter().any(|c| c == needed) {
+            return Err(DataFusionError::Plan(format!(
+                "previous_customer_ids('{model}'): the published {model} has no column \
+                 '{needed}'; the model must publish source, source_record_id and customer_id"
+            )));
+        }
+    }
+    let since = if columns.iter().any(|c| c == "customer_since") {
+        "CAST(customer_since AS VARCHAR)"
+    } else {
+        "CAST(NULL AS VARCHAR)"
+    };
+    let sql = format!(
+        "SELECT CAST(source || ':' || source_record_id AS VARCHAR), CAST(customer_id AS VARCHAR), \
+         {since} FROM {model}"
+    );
+    let stream = ctx.sql(&sql).await?.execute_stream().await?;
+    Ok(conform(stream, schema))
+}
+
+/// Cast each batch of `stream` to `schema` (string views to strings and the like).
+fn conform(stream: SendableRecordBatchStream, schema: SchemaRef) -> SendableRecordBatchStream {
     let out_schema = Arc::clone(&schema);
-    Ok(Box::pin(RecordBatchStreamAdapter::new(
+    Box::pin(RecordBatchStreamAdapter::new(
         schema,
         stream.map(move |batch| {
             let batch = batch?;
@@ -340,5 +401,5 @@ async fn pairs_stream(
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             Ok(RecordBatch::try_new(Arc::clone(&out_schema), columns)?)
         }),
-    )))
+    ))
 }

@@ -62,3 +62,81 @@ async fn customer_ids(engine: &Engine) -> Vec<String> {
     }
     out
 }
+
+/// Copy the sample workspace (configuration, models, data) into a temp folder.
+fn copy_sample(to: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        if from.is_dir() {
+            std::fs::create_dir_all(to).expect("mkdir");
+            for entry in std::fs::read_dir(from).expect("read dir") {
+                let entry = entry.expect("entry");
+                copy(&entry.path(), &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(from, to).expect("copy");
+        }
+    }
+    for item in ["c360.toml", "sql", "models", "data"] {
+        copy(&repo().join(item), &to.join(item));
+    }
+}
+
+#[tokio::test]
+async fn new_records_join_existing_customers_and_ids_survive() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_sample(dir.path());
+    let workspace = Workspace::load(dir.path()).expect("copied workspace");
+    let engine = Engine::open(&workspace).await.expect("open");
+    let summary = pipeline::run(&engine, &RunOptions::default())
+        .await
+        .expect("run");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    let engine = Engine::open(&workspace).await.expect("reopen");
+    let before = customer_ids(&engine).await;
+
+    // A new ticket from a known customer's address arrives in a new file.
+    let batches = engine
+        .ctx
+        .sql(
+            "SELECT g.customer_id, t.requester_email FROM identity_graph g \
+             JOIN helpdesk_tickets t ON g.source = 'helpdesk_tickets' AND g.source_record_id = t.ticket_id \
+             ORDER BY t.ticket_id LIMIT 1",
+        )
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    let text = |c: usize| {
+        cast(batches[0].column(c), &DataType::Utf8)
+            .expect("cast")
+            .as_string::<i32>()
+            .value(0)
+            .to_string()
+    };
+    let (customer, email) = (text(0), text(1));
+    std::fs::write(
+        dir.path().join("data/helpdesk/tickets/part-00001.csv"),
+        format!(
+            "ticket_id,requester_email,requester_name,category,created_at,resolution_hours,csat\n\
+             T-NEW-1,{email},,billing,2025-06-30 10:00:00,2.0,5\n"
+        ),
+    )
+    .expect("write new ticket");
+    let engine = Engine::open(&workspace).await.expect("reopen");
+    let summary = pipeline::run(&engine, &RunOptions::default())
+        .await
+        .expect("rerun");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    let engine = Engine::open(&workspace).await.expect("reopen");
+    let after = customer_ids(&engine).await;
+    // Every earlier record keeps its customer id; the new ticket inherits its customer's.
+    for line in &before {
+        assert!(after.contains(line), "{line} changed");
+    }
+    let new_line = format!("helpdesk_tickets:T-NEW-1={customer}");
+    assert!(
+        after.contains(&new_line),
+        "the new ticket did not join {customer}"
+    );
+}
