@@ -60,7 +60,9 @@ pub fn run(
         .iter()
         .map(|l| l.iter().map(|x| x.ln()).collect())
         .collect();
-    let rows: Vec<(&Vec<u8>, f64)> = patterns.iter().map(|(p, c)| (p, *c as f64)).collect();
+    // Sorted, so the sums (and the model) are the same bit for bit on every run.
+    let mut rows: Vec<(&Vec<u8>, f64)> = patterns.iter().map(|(p, c)| (p, *c as f64)).collect();
+    rows.sort_by(|a, b| a.0.cmp(b.0));
     let total: f64 = rows.iter().map(|(_, c)| c).sum();
     if total == 0.0 {
         return EmResult {

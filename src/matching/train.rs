@@ -184,7 +184,12 @@ async fn load_records(ctx: &SessionContext, config: &MatchingConfig) -> Result<V
         .collect::<Vec<_>>()
         .join(", ");
     let batches = ctx
-        .sql(&format!("SELECT {select} FROM {} AS l", config.records))
+        // Ordered by key: the random pairs are drawn by position, so the same records give the
+        // same sample (and the same model) whatever order the scan returns them in.
+        .sql(&format!(
+            "SELECT {select} FROM {} AS l ORDER BY CAST(l.{} AS VARCHAR)",
+            config.records, config.key
+        ))
         .await?
         .collect()
         .await?;
