@@ -211,8 +211,19 @@ pub fn parse_rules(name: &str, rules: &[String]) -> Result<Vec<Rule>, String> {
 /// The join producing the pairs of `rules`, each pair once (the first rule that yields it
 /// keeps it), with `select` over `l` and `r` and the rule's number as `blocking_rule`.
 pub fn pairs_sql(config: &MatchingConfig, rules: &[Rule], select: &str) -> String {
+    sided_pairs_sql(config, rules, select, &config.records, &config.records)
+}
+
+/// [`pairs_sql`] with `l` drawn from `left` and `r` from `right` (tables or CTEs holding the
+/// records' columns), for incremental matching.
+pub fn sided_pairs_sql(
+    config: &MatchingConfig,
+    rules: &[Rule],
+    select: &str,
+    left: &str,
+    right: &str,
+) -> String {
     let key = &config.key;
-    let records = &config.records;
     rules
         .iter()
         .enumerate()
@@ -223,7 +234,7 @@ pub fn pairs_sql(config: &MatchingConfig, rules: &[Rule], select: &str) -> Strin
                 .collect::<String>();
             format!(
                 "SELECT {select}, CAST({} AS INT) AS blocking_rule \
-                 FROM {records} AS l JOIN {records} AS r \
+                 FROM {left} AS l JOIN {right} AS r \
                  ON ({}) AND CAST(l.{key} AS VARCHAR) < CAST(r.{key} AS VARCHAR) \
                  WHERE TRUE{earlier}",
                 i + 1,

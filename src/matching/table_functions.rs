@@ -6,11 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{
     BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
 use datafusion::datasource::TableType;
@@ -24,7 +25,7 @@ use datafusion::prelude::SessionContext;
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
-use super::blocking::{pairs_sql, parse_rules};
+use super::blocking::{parse_rules, sided_pairs_sql};
 use super::{Matching, check_pair_counts, count_pairs, train};
 
 /// Register the table functions.
@@ -90,6 +91,13 @@ impl Kind {
                 f("blocking_rule", DataType::Int32),
                 f("match_weight", DataType::Float64),
                 f("match_probability", DataType::Float64),
+                f("left_fingerprint", DataType::Utf8),
+                f("right_fingerprint", DataType::Utf8),
+                f("model_version", DataType::Utf8),
+                f(
+                    "scored_at",
+                    DataType::Timestamp(TimeUnit::Microsecond, None),
+                ),
             ],
         }))
     }
@@ -104,9 +112,25 @@ struct MatchingTableFunction {
 impl TableFunctionImpl for MatchingTableFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let function = self.kind.name();
-        let name = match args.exprs() {
-            [Expr::Literal(ScalarValue::Utf8(Some(n)) | ScalarValue::Utf8View(Some(n)), _)] => {
-                n.clone()
+        let literal = |e: &Expr| match e {
+            Expr::Literal(ScalarValue::Utf8(Some(n)) | ScalarValue::Utf8View(Some(n)), _) => {
+                Some(n.clone())
+            }
+            _ => None,
+        };
+        let (name, previous) = match args.exprs() {
+            [one] if literal(one).is_some() => (literal(one).unwrap_or_default(), None),
+            [one, two] if matches!(self.kind, Kind::Pairs) && literal(one).is_some() => {
+                match literal(two) {
+                    Some(previous) => (literal(one).unwrap_or_default(), Some(previous)),
+                    None => {
+                        return plan_err!(
+                            "match_pairs: the second argument names the table of the pairs \
+                             published last time, as a string literal, such as \
+                             match_pairs('identity', 'identity_pairs')"
+                        );
+                    }
+                }
             }
             _ => {
                 return plan_err!(
@@ -128,6 +152,7 @@ impl TableFunctionImpl for MatchingTableFunction {
         Ok(Arc::new(MatchingTable {
             kind: self.kind,
             name,
+            previous,
             matching: Arc::clone(&self.matching),
             schema: self.kind.schema(),
         }))
@@ -137,6 +162,7 @@ impl TableFunctionImpl for MatchingTableFunction {
 struct MatchingTable {
     kind: Kind,
     name: String,
+    previous: Option<String>,
     matching: Arc<Matching>,
     schema: SchemaRef,
 }
@@ -170,6 +196,7 @@ impl TableProvider for MatchingTable {
         let partition = Arc::new(Deferred {
             kind: self.kind,
             name: self.name.clone(),
+            previous: self.previous.clone(),
             matching: Arc::clone(&self.matching),
             schema: Arc::clone(&self.schema),
             state: state.clone(),
@@ -189,6 +216,7 @@ impl TableProvider for MatchingTable {
 struct Deferred {
     kind: Kind,
     name: String,
+    previous: Option<String>,
     matching: Arc<Matching>,
     schema: SchemaRef,
     state: SessionState,
@@ -207,6 +235,7 @@ impl PartitionStream for Deferred {
 
     fn execute(&self, _task: Arc<TaskContext>) -> SendableRecordBatchStream {
         let ctx = SessionContext::new_with_state(self.state.clone());
+        let previous = self.previous.clone();
         let (kind, name, matching, schema) = (
             self.kind,
             self.name.clone(),
@@ -222,7 +251,9 @@ impl PartitionStream for Deferred {
                 Kind::Counts => {
                     one_batch(&schema, counts_batch(&ctx, &matching, &name, &schema).await)
                 }
-                Kind::Pairs => pairs_stream(&ctx, &matching, &name, schema).await,
+                Kind::Pairs => {
+                    pairs_stream(&ctx, &matching, &name, previous.as_deref(), schema).await
+                }
                 Kind::PreviousIds => previous_ids_stream(&ctx, &name, schema).await,
             }
         });
@@ -316,35 +347,158 @@ async fn counts_batch(
     )?)
 }
 
+/// The scored candidate pairs. With `previous` (the pairs published last time, by the same
+/// model), only pairs with a new or changed record are scored: a record is settled when its key
+/// and fingerprint (a digest of its compared values) appear in `previous`; pairs of settled
+/// records are carried over with their scores.
 async fn pairs_stream(
     ctx: &SessionContext,
     matching: &Matching,
     name: &str,
+    previous: Option<&str>,
     schema: SchemaRef,
 ) -> Result<SendableRecordBatchStream> {
     let config = matching.config(name)?;
     // Fail before joining anything when the model is missing or stale.
-    matching.model(name)?;
+    let model = matching.model(name)?;
     let rules = parse_rules(name, &config.blocking).map_err(DataFusionError::Plan)?;
     check_pair_counts(ctx, name, config, &rules).await?;
+    let key = &config.key;
     let arguments = config
         .comparisons
         .iter()
         .map(|c| format!("l.{col}, r.{col}", col = c.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let key = &config.key;
+    let fingerprint = config
+        .comparisons
+        .iter()
+        .map(|c| format!("coalesce(CAST(t.{} AS VARCHAR), chr(30))", c.column))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let version = model.trained_at.replace('\'', "''");
+    let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f");
     let select = format!(
         "CAST(l.{key} AS VARCHAR) AS left_key, CAST(r.{key} AS VARCHAR) AS right_key, \
-         match_score('{name}', {arguments}) AS score"
+         match_score('{name}', {arguments}) AS score, \
+         l.__fingerprint AS left_fingerprint, r.__fingerprint AS right_fingerprint"
     );
-    let sql = format!(
-        "SELECT left_key, right_key, blocking_rule, score['match_weight'] AS match_weight, \
-         score['match_probability'] AS match_probability FROM ({})",
-        pairs_sql(config, &rules, &select)
+    let scored = |sql: String| {
+        format!(
+            "SELECT left_key, right_key, blocking_rule, score['match_weight'] AS match_weight, \
+             score['match_probability'] AS match_probability, left_fingerprint, \
+             right_fingerprint, '{version}' AS model_version, \
+             CAST('{now}' AS TIMESTAMP) AS scored_at FROM ({sql})"
+        )
+    };
+    let current = format!(
+        "current_records AS (SELECT t.*, md5(concat_ws(chr(31), {fingerprint})) AS __fingerprint \
+         FROM {} t)",
+        config.records
+    );
+    let incremental = match previous {
+        Some(table) => reusable(ctx, table, &model.trained_at).await?,
+        None => false,
+    };
+    let sql = if let Some(table) = previous.filter(|_| incremental) {
+        let new_pairs = sided_pairs_sql(config, &rules, &select, "fresh", "current_records");
+        let new_with_settled = sided_pairs_sql(config, &rules, &select, "settled", "fresh");
+        format!(
+            "WITH {current}, \
+             known AS (SELECT left_key AS k, left_fingerprint AS fp FROM {table} \
+                       UNION SELECT right_key, right_fingerprint FROM {table}), \
+             fresh AS (SELECT c.* FROM current_records c LEFT JOIN known k \
+                       ON CAST(c.{key} AS VARCHAR) = k.k AND c.__fingerprint = k.fp \
+                       WHERE k.k IS NULL), \
+             settled AS (SELECT c.* FROM current_records c LEFT JOIN fresh f \
+                         ON c.{key} = f.{key} WHERE f.{key} IS NULL) \
+             {} UNION ALL {} UNION ALL \
+             SELECT p.left_key, p.right_key, p.blocking_rule, p.match_weight, \
+                    p.match_probability, p.left_fingerprint, p.right_fingerprint, \
+                    p.model_version, CAST(p.scored_at AS TIMESTAMP) \
+             FROM {table} p \
+             JOIN settled a ON CAST(a.{key} AS VARCHAR) = p.left_key \
+                           AND a.__fingerprint = p.left_fingerprint \
+             JOIN settled b ON CAST(b.{key} AS VARCHAR) = p.right_key \
+                           AND b.__fingerprint = p.right_fingerprint \
+             WHERE p.blocking_rule > 0",
+            scored(new_pairs),
+            scored(new_with_settled)
+        )
+    } else {
+        format!(
+            "WITH {current} {}",
+            scored(sided_pairs_sql(
+                config,
+                &rules,
+                &select,
+                "current_records",
+                "current_records"
+            ))
+        )
+    };
+    tracing::info!(
+        "match_pairs('{name}'): {}",
+        if incremental {
+            "incremental: only pairs with a new or changed record are scored"
+        } else {
+            "scoring every candidate pair"
+        }
     );
     let stream = ctx.sql(&sql).await?.execute_stream().await?;
     Ok(conform(stream, schema))
+}
+
+/// Whether the published `table` holds pairs scored by the model trained at `version`, so its
+/// scores can be carried over.
+async fn reusable(ctx: &SessionContext, table: &str, version: &str) -> Result<bool> {
+    if !ctx.table_exist(table)? {
+        return Ok(false);
+    }
+    let columns: Vec<String> = ctx
+        .table(table)
+        .await?
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let needed = [
+        "left_key",
+        "right_key",
+        "blocking_rule",
+        "match_weight",
+        "match_probability",
+        "left_fingerprint",
+        "right_fingerprint",
+        "model_version",
+        "scored_at",
+    ];
+    if let Some(missing) = needed.iter().find(|n| !columns.iter().any(|c| c == *n)) {
+        tracing::warn!(
+            "match_pairs: the previous pairs table '{table}' has no column '{missing}', so every \
+             pair is scored again; publish match_pairs' columns unchanged to score only new ones"
+        );
+        return Ok(false);
+    }
+    let version = version.replace('\'', "''");
+    let batches = ctx
+        .sql(&format!(
+            "SELECT CAST(count(*) AS BIGINT), \
+                    CAST(count(*) FILTER (WHERE model_version = '{version}') AS BIGINT) \
+             FROM {table} WHERE model_version IS NOT NULL"
+        ))
+        .await?
+        .collect()
+        .await?;
+    let Some(batch) = batches.first().filter(|b| b.num_rows() == 1) else {
+        return Ok(false);
+    };
+    let (all, same) = (
+        batch.column(0).as_primitive::<Int64Type>().value(0),
+        batch.column(1).as_primitive::<Int64Type>().value(0),
+    );
+    Ok(all > 0 && all == same)
 }
 
 /// The customer ids the last published version of `model` gave each record: empty before the

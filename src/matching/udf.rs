@@ -21,8 +21,8 @@ use super::model::{MatchModel, probability};
 /// The scalar functions of matching.
 pub fn functions(matching: &Arc<Matching>) -> Vec<ScalarUDF> {
     vec![
-        ScalarUDF::new_from_impl(MatchScoreFunc::new(matching)),
-        ScalarUDF::new_from_impl(MatchExplainFunc::new(matching)),
+        ScalarUDF::new_from_impl(MatchFunc::new(Output::Score, matching)),
+        ScalarUDF::new_from_impl(MatchFunc::new(Output::Explain, matching)),
     ]
 }
 
@@ -156,47 +156,58 @@ fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
     )
 )]
 #[derive(Debug)]
-pub struct MatchScoreFunc {
+struct MatchScoreDoc;
+
+#[user_doc(
+    doc_section(label = "Identity Functions"),
+    description = "Why a pair scored what it did: a list with the prior first, then one entry \
+        per comparison with the level the pair hit ('null' when a side is missing), its m and \
+        u (u after the term-frequency adjustment) and its weight in bits. The weights add up \
+        to match_score's match_weight. Takes the same arguments as match_score.",
+    syntax_example = "match_explain(name, left_1, right_1, ..., left_n, right_n)",
+    sql_example = r#"```sql
+> SELECT unnest(match_explain('identity', 'ann', 'anne', 'lee', 'lee', ...));
+```"#,
+    argument(
+        name = "name",
+        description = "The [matching.NAME] whose model scores the pair."
+    ),
+    argument(
+        name = "left_k, right_k",
+        description = "The values of comparison k on each record."
+    )
+)]
+#[derive(Debug)]
+struct MatchExplainDoc;
+
+/// What a match function returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Output {
+    /// `match_score`: {match_weight, match_probability}.
+    Score,
+    /// `match_explain`: the list of contributions.
+    Explain,
+}
+
+/// `match_score` or `match_explain`, bound to the workspace's matching setups.
+#[derive(Debug)]
+pub struct MatchFunc {
+    output: Output,
     matching: Arc<Matching>,
     signature: Signature,
 }
 
-impl MatchScoreFunc {
-    fn new(matching: &Arc<Matching>) -> Self {
+impl MatchFunc {
+    fn new(output: Output, matching: &Arc<Matching>) -> Self {
         Self {
+            output,
             matching: Arc::clone(matching),
             signature: Signature::variadic_any(Volatility::Stable),
         }
     }
-}
 
-impl PartialEq for MatchScoreFunc {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.matching, &other.matching)
-    }
-}
-impl Eq for MatchScoreFunc {}
-impl Hash for MatchScoreFunc {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        "match_score".hash(state);
-    }
-}
-
-impl ScalarUDFImpl for MatchScoreFunc {
-    fn name(&self) -> &str {
-        "match_score"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Struct(score_fields()))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, arrays) = model_and_arrays(&self.matching, "match_score", &args)?;
+    fn score(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (model, arrays) = model_and_arrays(&self.matching, "match_score", args)?;
         let rows = arrays.first().map_or(args.number_rows, |a| a.len());
         let hits = all_levels(&model, "match_score", &arrays)?;
         let mut weights = vec![model.prior_weight(); rows];
@@ -219,87 +230,15 @@ impl ScalarUDFImpl for MatchScoreFunc {
             vec![Arc::new(w.finish()), Arc::new(p.finish())],
             None,
         );
-        finish(Arc::new(array), &args)
+        finish(Arc::new(array), args)
     }
 
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
-
-#[user_doc(
-    doc_section(label = "Identity Functions"),
-    description = "Why a pair scored what it did: a list with the prior first, then one entry \
-        per comparison with the level the pair hit ('null' when a side is missing), its m and \
-        u (u after the term-frequency adjustment) and its weight in bits. The weights add up \
-        to match_score's match_weight. Takes the same arguments as match_score.",
-    syntax_example = "match_explain(name, left_1, right_1, ..., left_n, right_n)",
-    sql_example = r#"```sql
-> SELECT unnest(match_explain('identity', 'ann', 'anne', 'lee', 'lee', ...));
-```"#,
-    argument(
-        name = "name",
-        description = "The [matching.NAME] whose model scores the pair."
-    ),
-    argument(
-        name = "left_k, right_k",
-        description = "The values of comparison k on each record."
-    )
-)]
-#[derive(Debug)]
-pub struct MatchExplainFunc {
-    matching: Arc<Matching>,
-    signature: Signature,
-}
-
-impl MatchExplainFunc {
-    fn new(matching: &Arc<Matching>) -> Self {
-        Self {
-            matching: Arc::clone(matching),
-            signature: Signature::variadic_any(Volatility::Stable),
-        }
-    }
-}
-
-impl PartialEq for MatchExplainFunc {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.matching, &other.matching)
-    }
-}
-impl Eq for MatchExplainFunc {}
-impl Hash for MatchExplainFunc {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        "match_explain".hash(state);
-    }
-}
-
-impl ScalarUDFImpl for MatchExplainFunc {
-    fn name(&self) -> &str {
-        "match_explain"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::List(Arc::new(Field::new(
-            "item",
-            DataType::Struct(explain_fields()),
-            true,
-        ))))
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, arrays) = model_and_arrays(&self.matching, "match_explain", &args)?;
+    fn explain(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (model, arrays) = model_and_arrays(&self.matching, "match_explain", args)?;
         let rows = arrays.first().map_or(args.number_rows, |a| a.len());
         let hits = all_levels(&model, "match_explain", &arrays)?;
         let entry = StructBuilder::from_fields(explain_fields(), model.comparisons.len() + 1);
-        let mut list = ListBuilder::new(entry).with_field(Arc::new(Field::new(
-            "item",
-            DataType::Struct(explain_fields()),
-            true,
-        )));
+        let mut list = ListBuilder::new(entry).with_field(explain_item());
         for i in 0..rows {
             let entries = list.values();
             push_entry(
@@ -324,11 +263,60 @@ impl ScalarUDFImpl for MatchExplainFunc {
             }
             list.append(true);
         }
-        finish(Arc::new(list.finish()), &args)
+        finish(Arc::new(list.finish()), args)
+    }
+}
+
+fn explain_item() -> Arc<Field> {
+    Arc::new(Field::new("item", DataType::Struct(explain_fields()), true))
+}
+
+impl PartialEq for MatchFunc {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output && Arc::ptr_eq(&self.matching, &other.matching)
+    }
+}
+impl Eq for MatchFunc {}
+impl Hash for MatchFunc {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+    }
+}
+
+static SCORE_DOC: MatchScoreDoc = MatchScoreDoc;
+static EXPLAIN_DOC: MatchExplainDoc = MatchExplainDoc;
+
+impl ScalarUDFImpl for MatchFunc {
+    fn name(&self) -> &str {
+        match self.output {
+            Output::Score => "match_score",
+            Output::Explain => "match_explain",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(match self.output {
+            Output::Score => DataType::Struct(score_fields()),
+            Output::Explain => DataType::List(explain_item()),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        match self.output {
+            Output::Score => self.score(&args),
+            Output::Explain => self.explain(&args),
+        }
     }
 
     fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
+        match self.output {
+            Output::Score => SCORE_DOC.doc(),
+            Output::Explain => EXPLAIN_DOC.doc(),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 
-use super::common::repo;
+use super::common::{repo, scalar};
 
 #[tokio::test]
 async fn the_sample_identity_graph_is_scored_against_the_truth() {
@@ -93,28 +93,18 @@ async fn new_records_join_existing_customers_and_ids_survive() {
     assert_eq!(summary.failed(), 0, "{}", summary.render());
     let engine = Engine::open(&workspace).await.expect("reopen");
     let before = customer_ids(&engine).await;
+    let first_scoring = scalar(&engine.ctx, "SELECT max(scored_at) FROM identity_pairs").await;
 
     // A new ticket from a known customer's address arrives in a new file.
-    let batches = engine
-        .ctx
-        .sql(
-            "SELECT g.customer_id, t.requester_email FROM identity_graph g \
-             JOIN helpdesk_tickets t ON g.source = 'helpdesk_tickets' AND g.source_record_id = t.ticket_id \
-             ORDER BY t.ticket_id LIMIT 1",
-        )
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
-    let text = |c: usize| {
-        cast(batches[0].column(c), &DataType::Utf8)
-            .expect("cast")
-            .as_string::<i32>()
-            .value(0)
-            .to_string()
-    };
-    let (customer, email) = (text(0), text(1));
+    let first_ticket = "FROM identity_graph g JOIN helpdesk_tickets t \
+        ON g.source = 'helpdesk_tickets' AND g.source_record_id = t.ticket_id \
+        ORDER BY t.ticket_id LIMIT 1";
+    let customer = scalar(&engine.ctx, &format!("SELECT g.customer_id {first_ticket}")).await;
+    let email = scalar(
+        &engine.ctx,
+        &format!("SELECT t.requester_email {first_ticket}"),
+    )
+    .await;
     std::fs::write(
         dir.path().join("data/helpdesk/tickets/part-00001.csv"),
         format!(
@@ -139,4 +129,16 @@ async fn new_records_join_existing_customers_and_ids_survive() {
         after.contains(&new_line),
         "the new ticket did not join {customer}"
     );
+    // Incremental: only the new ticket's pairs were scored; the others kept their scores.
+    let rescored = format!(
+        "SELECT count(*) FROM identity_pairs WHERE scored_at > CAST('{first_scoring}' AS TIMESTAMP)"
+    );
+    let new_pairs = "SELECT count(*) FROM identity_pairs \
+        WHERE 'helpdesk_tickets:T-NEW-1' IN (left_key, right_key)";
+    let (rescored, new_pairs) = (
+        scalar(&engine.ctx, &rescored).await,
+        scalar(&engine.ctx, new_pairs).await,
+    );
+    assert_eq!(rescored, new_pairs);
+    assert!(new_pairs.parse::<u64>().expect("count") > 0);
 }

@@ -7,10 +7,10 @@ use c360::matching::settings::{ComparisonConfig, ComparisonKind, MatchingConfig}
 use c360::pipeline::{self, RunOptions};
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+use datafusion::arrow::datatypes::Int64Type;
 use tempfile::TempDir;
 
-use super::common::repo;
+use super::common::{repo, scalar};
 
 /// The sample workspace with its outputs and its model file redirected to a temp folder.
 async fn sample(scratch: &TempDir) -> Workspace {
@@ -47,15 +47,10 @@ async fn sample(scratch: &TempDir) -> Workspace {
 }
 
 async fn scalar_i64(engine: &Engine, sql: &str) -> i64 {
-    let batches = engine
-        .ctx
-        .sql(sql)
+    scalar(&engine.ctx, sql)
         .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
-    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+        .parse()
+        .expect("a whole number")
 }
 
 async fn error_of(engine: &Engine, sql: &str) -> String {
@@ -139,18 +134,12 @@ async fn trains_without_labels_and_scores_the_blocked_pairs() {
     )
     .await;
     assert_eq!(distinct, 0);
-    let batches = engine
-        .ctx
-        .sql("SELECT min(match_probability), max(match_probability) FROM match_pairs('identity')")
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
-    let (lo, hi) = (
-        batches[0].column(0).as_primitive::<Float64Type>().value(0),
-        batches[0].column(1).as_primitive::<Float64Type>().value(0),
-    );
+    let probability = |aggregate: &'static str| {
+        let sql = format!("SELECT {aggregate}(match_probability) FROM match_pairs('identity')");
+        let ctx = engine.ctx.clone();
+        async move { scalar(&ctx, &sql).await.parse::<f64>().expect("a number") }
+    };
+    let (lo, hi) = (probability("min").await, probability("max").await);
     assert!(
         (0.0..0.01).contains(&lo) && hi > 0.999 && hi <= 1.0,
         "{lo} {hi}"
