@@ -45,7 +45,7 @@ RECORDS=$(Q --format csv -c "SELECT count(*) AS n FROM identity_records" | tail 
   -c "SELECT count(*) AS n FROM match_pairs('identity')" >"$OUT/pairs.txt" 2>"$OUT/pairs.time"
 PAIRS=$(tail -1 "$OUT/pairs.txt")
 # The full identity pipeline (rules + model + clustering + stable ids) and its accuracy.
-/usr/bin/time -v "$C360" --workspace "$OUT" run --select identity_edges identity_pairs identity_graph \
+/usr/bin/time -v "$C360" --workspace "$OUT" run --select identity_edges identity_pairs identity_links identity_named_clusters identity_graph \
   >"$OUT/run.txt" 2>"$OUT/run.time"
 "$C360" --workspace "$OUT" eval identity --truth "$PWD/$OUT/data/truth/record_person" >"$OUT/eval.txt"
 

@@ -59,7 +59,7 @@ predictions = linker.inference.predict(threshold_match_probability=0.01)
 predicted = time.perf_counter()
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.99)
 clustered = time.perf_counter()
-scored_pairs = con.sql(f"SELECT count(*) FROM {predictions.physical_name}").fetchone()[0]
+scored_pairs = con.execute(f"SELECT count(*) FROM {predictions.physical_name}").fetchone()[0]
 con.execute(
     f"CREATE TABLE splink_clusters AS SELECT record_key, cluster_id AS cluster FROM {clusters.physical_name}"
 )
@@ -67,7 +67,7 @@ con.execute(f"CREATE TABLE c360_clusters AS SELECT * FROM read_parquet('{out}/c3
 
 
 def scores(table):
-    pairs = con.sql(
+    pairs = con.execute(
         f"""
         WITH j AS (SELECT c.cluster, t.person_id FROM {table} c JOIN truth t USING (record_key)),
         both_ AS (SELECT count(*) n FROM j GROUP BY cluster, person_id),
@@ -88,7 +88,7 @@ print(
     json.dumps(
         {
             "splink_version": "5.0.0",
-            "records": con.sql("SELECT count(*) FROM records").fetchone()[0],
+            "records": con.execute("SELECT count(*) FROM records").fetchone()[0],
             "train_seconds": trained - started,
             "predict_seconds": predicted - trained,
             "cluster_seconds": clustered - predicted,
