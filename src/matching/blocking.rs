@@ -211,19 +211,20 @@ pub fn parse_rules(name: &str, rules: &[String]) -> Result<Vec<Rule>, String> {
 /// The join producing the pairs of `rules`, each pair once (the first rule that yields it
 /// keeps it), with `select` over `l` and `r` and the rule's number as `blocking_rule`.
 pub fn pairs_sql(config: &MatchingConfig, rules: &[Rule], select: &str) -> String {
-    sided_pairs_sql(config, rules, select, &config.records, &config.records)
+    let key = &config.key;
+    let before = format!("CAST(l.{key} AS VARCHAR) < CAST(r.{key} AS VARCHAR)");
+    sided_pairs_sql(rules, select, &config.records, &config.records, &before)
 }
 
 /// [`pairs_sql`] with `l` drawn from `left` and `r` from `right` (tables or CTEs holding the
-/// records' columns), for incremental matching.
+/// records' columns) and `before` the condition that orients a pair (so each is made once).
 pub fn sided_pairs_sql(
-    config: &MatchingConfig,
     rules: &[Rule],
     select: &str,
     left: &str,
     right: &str,
+    before: &str,
 ) -> String {
-    let key = &config.key;
     rules
         .iter()
         .enumerate()
@@ -235,7 +236,7 @@ pub fn sided_pairs_sql(
             format!(
                 "SELECT {select}, CAST({} AS INT) AS blocking_rule \
                  FROM {left} AS l JOIN {right} AS r \
-                 ON ({}) AND CAST(l.{key} AS VARCHAR) < CAST(r.{key} AS VARCHAR) \
+                 ON ({}) AND {before} \
                  WHERE TRUE{earlier}",
                 i + 1,
                 rule.text

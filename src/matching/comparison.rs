@@ -8,7 +8,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, StringArray};
+use std::borrow::Cow;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, LargeStringArray, StringArray, StringViewArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
@@ -19,11 +23,51 @@ use crate::functions::identity::jaccard_similarity::jaccard;
 /// The level index of the NULL case.
 pub const NULL_LEVEL: u8 = u8::MAX;
 
+/// A string array of any of Arrow's three layouts.
+#[derive(Debug, Clone)]
+pub enum Text {
+    /// `Utf8`.
+    Utf8(StringArray),
+    /// `LargeUtf8`.
+    Large(LargeStringArray),
+    /// `Utf8View`.
+    View(StringViewArray),
+}
+
+impl Text {
+    fn new(array: &ArrayRef) -> Option<Self> {
+        match array.data_type() {
+            DataType::Utf8 => Some(Self::Utf8(array.as_string::<i32>().clone())),
+            DataType::LargeUtf8 => Some(Self::Large(array.as_string::<i64>().clone())),
+            DataType::Utf8View => Some(Self::View(array.as_string_view().clone())),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Self::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Self::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Utf8(a) => a.len(),
+            Self::Large(a) => a.len(),
+            Self::View(a) => a.len(),
+        }
+    }
+}
+
 /// A column prepared for one comparison kind.
 #[derive(Debug, Clone)]
 pub enum Values {
-    /// Text, for every kind but date.
-    Text(Arc<StringArray>),
+    /// Text, for every kind but date: a string array of any layout (read in place; other
+    /// types are cast to text once).
+    Text(Text),
     /// Days since the epoch, for date comparisons.
     Days(Arc<Date32Array>),
 }
@@ -35,6 +79,11 @@ impl Values {
             ComparisonKind::Date => DataType::Date32,
             _ => DataType::Utf8,
         };
+        if comparison.kind != ComparisonKind::Date
+            && let Some(text) = Text::new(array)
+        {
+            return Ok(Self::Text(text));
+        }
         let cast = cast(array, &target).or_else(|e| {
             exec_err!(
                 "{what}: comparison '{}' ({:?}) cannot use a {} column: {e}",
@@ -45,7 +94,7 @@ impl Values {
         })?;
         Ok(match comparison.kind {
             ComparisonKind::Date => Self::Days(Arc::new(cast.as_primitive().clone())),
-            _ => Self::Text(Arc::new(cast.as_string::<i32>().clone())),
+            _ => Self::Text(Text::Utf8(cast.as_string::<i32>().clone())),
         })
     }
 
@@ -66,19 +115,25 @@ impl Values {
     #[inline]
     pub fn text(&self, i: usize) -> Option<&str> {
         match self {
-            Self::Text(a) if a.is_valid(i) => {
-                let v = a.value(i);
-                (!v.trim().is_empty()).then_some(v)
+            Self::Text(a) => {
+                let v = a.get(i)?;
+                // Most values start with a visible character: skip the trim for them.
+                let visible = v
+                    .as_bytes()
+                    .first()
+                    .is_some_and(|b| !b.is_ascii_whitespace())
+                    || !v.trim().is_empty();
+                visible.then_some(v)
             }
-            _ => None,
+            Self::Days(_) => None,
         }
     }
 
-    /// The value at `i` as the key of the term-frequency table.
-    pub fn term(&self, i: usize) -> Option<String> {
+    /// The value at `i` as the key of the term-frequency table (borrowed for text).
+    pub fn term(&self, i: usize) -> Option<Cow<'_, str>> {
         match self {
-            Self::Text(_) => self.text(i).map(str::to_string),
-            Self::Days(a) => a.is_valid(i).then(|| a.value(i).to_string()),
+            Self::Text(_) => self.text(i).map(Cow::Borrowed),
+            Self::Days(a) => a.is_valid(i).then(|| Cow::Owned(a.value(i).to_string())),
         }
     }
 }
@@ -211,7 +266,7 @@ mod tests {
     }
 
     fn text(values: &[Option<&str>]) -> Values {
-        Values::Text(Arc::new(StringArray::from(values.to_vec())))
+        Values::Text(Text::Utf8(StringArray::from(values.to_vec())))
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! 2^w / (1 + 2^w). The exact level of a comparison with term frequencies uses the value's own
 //! frequency as u, so a shared "smith" counts less than a shared "wojciechowski".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,9 @@ pub struct TermFrequencies {
     pub total: u64,
     /// Values seen more than once with their counts; any other value counts once.
     pub counts: BTreeMap<String, u64>,
+    /// The same counts hashed, for scoring (built when the model is read).
+    #[serde(skip)]
+    pub lookup: HashMap<String, u64, ahash::RandomState>,
 }
 
 /// How a model was trained.
@@ -238,7 +241,12 @@ impl MatchModel {
 impl TermFrequencies {
     /// The share of values equal to `value` (a value not in the table occurs once).
     pub fn frequency(&self, value: &str) -> f64 {
-        let count = self.counts.get(value).copied().unwrap_or(1).max(1);
+        let count = if self.lookup.is_empty() {
+            self.counts.get(value)
+        } else {
+            self.lookup.get(value)
+        };
+        let count = count.copied().unwrap_or(1).max(1);
         count as f64 / self.total.max(1) as f64
     }
 }
@@ -270,6 +278,7 @@ mod tests {
         let tf = TermFrequencies {
             total: 1000,
             counts: BTreeMap::from([("smith".to_string(), 50)]),
+            lookup: HashMap::default(),
         };
         assert!(tf.frequency("smith") > tf.frequency("wojciechowski"));
         assert_eq!(tf.frequency("wojciechowski"), 0.001);

@@ -4,17 +4,18 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{
-    BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    Array, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::kernels::boolean::not;
+use datafusion::arrow::compute::{cast, filter_record_batch, prep_null_mask_filter};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
-use datafusion::datasource::TableType;
+use datafusion::datasource::{MemTable, TableType};
 use datafusion::execution::TaskContext;
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::Expr;
@@ -85,15 +86,16 @@ impl Kind {
                 f("customer_id", DataType::Utf8),
                 f("customer_since", DataType::Utf8),
             ],
+            // String views, as DataFusion produces them: the pairs stream out without a copy.
             Self::Pairs => vec![
-                f("left_key", DataType::Utf8),
-                f("right_key", DataType::Utf8),
+                f("left_key", DataType::Utf8View),
+                f("right_key", DataType::Utf8View),
                 f("blocking_rule", DataType::Int32),
                 f("match_weight", DataType::Float64),
                 f("match_probability", DataType::Float64),
-                f("left_fingerprint", DataType::Utf8),
-                f("right_fingerprint", DataType::Utf8),
-                f("model_version", DataType::Utf8),
+                f("left_fingerprint", DataType::Utf8View),
+                f("right_fingerprint", DataType::Utf8View),
+                f("model_version", DataType::Utf8View),
                 f(
                     "scored_at",
                     DataType::Timestamp(TimeUnit::Microsecond, None),
@@ -383,6 +385,11 @@ async fn pairs_stream(
          match_score('{name}', {arguments}) AS score, \
          l.__fingerprint AS left_fingerprint, r.__fingerprint AS right_fingerprint"
     );
+    let swapped = format!(
+        "CAST(r.{key} AS VARCHAR) AS left_key, CAST(l.{key} AS VARCHAR) AS right_key, \
+         match_score('{name}', {arguments}) AS score, \
+         r.__fingerprint AS left_fingerprint, l.__fingerprint AS right_fingerprint"
+    );
     let scored = |sql: String| {
         format!(
             "SELECT left_key, right_key, blocking_rule, score['match_weight'] AS match_weight, \
@@ -391,51 +398,52 @@ async fn pairs_stream(
              CAST('{now}' AS TIMESTAMP) AS scored_at FROM ({sql})"
         )
     };
-    let current = format!(
-        "current_records AS (SELECT t.*, md5(concat_ws(chr(31), {fingerprint})) AS __fingerprint \
-         FROM {} t)",
-        config.records
-    );
     let incremental = match previous {
         Some(table) => reusable(ctx, table, &model.trained_at).await?,
         None => false,
     };
+    // The records with their fingerprints, their position in key order and whether they are
+    // new or changed since `previous`, computed once and held in memory for the joins (a CTE
+    // would be computed again for every rule and side).
+    let records = format!(
+        "SELECT t.*, md5(concat_ws(chr(31), {fingerprint})) AS __fingerprint, \
+         row_number() OVER (ORDER BY CAST(t.{key} AS VARCHAR)) AS __row FROM {} t",
+        config.records
+    );
+    let snapshot_sql = match previous.filter(|_| incremental) {
+        Some(table) => format!(
+            "SELECT c.*, k.k IS NULL AS __fresh FROM ({records}) c \
+             LEFT JOIN (SELECT DISTINCT k, fp FROM \
+                          (SELECT left_key AS k, left_fingerprint AS fp FROM {table} \
+                           UNION ALL SELECT right_key, right_fingerprint FROM {table}) \
+                        WHERE fp IS NOT NULL) k \
+             ON CAST(c.{key} AS VARCHAR) = k.k AND c.__fingerprint = k.fp"
+        ),
+        None => format!("SELECT *, TRUE AS __fresh FROM ({records})"),
+    };
+    // Two in-memory tables with exact row counts, so every join builds on the small side.
+    let (fresh, settled) = Snapshot::split(ctx, &snapshot_sql, "__fresh").await?;
+    let (f, st) = (fresh.name.as_str(), settled.name.as_str());
     let sql = if let Some(table) = previous.filter(|_| incremental) {
-        let new_pairs = sided_pairs_sql(config, &rules, &select, "fresh", "current_records");
-        let new_with_settled = sided_pairs_sql(config, &rules, &select, "settled", "fresh");
         format!(
-            "WITH {current}, \
-             known AS (SELECT left_key AS k, left_fingerprint AS fp FROM {table} \
-                       UNION SELECT right_key, right_fingerprint FROM {table}), \
-             fresh AS (SELECT c.* FROM current_records c LEFT JOIN known k \
-                       ON CAST(c.{key} AS VARCHAR) = k.k AND c.__fingerprint = k.fp \
-                       WHERE k.k IS NULL), \
-             settled AS (SELECT c.* FROM current_records c LEFT JOIN fresh f \
-                         ON c.{key} = f.{key} WHERE f.{key} IS NULL) \
-             {} UNION ALL {} UNION ALL \
+            "WITH settled_keys AS (SELECT CAST({key} AS VARCHAR) AS k, __fingerprint AS fp \
+                                   FROM {st}) \
+             {} UNION ALL {} UNION ALL {} UNION ALL \
              SELECT p.left_key, p.right_key, p.blocking_rule, p.match_weight, \
                     p.match_probability, p.left_fingerprint, p.right_fingerprint, \
                     p.model_version, CAST(p.scored_at AS TIMESTAMP) \
              FROM {table} p \
-             JOIN settled a ON CAST(a.{key} AS VARCHAR) = p.left_key \
-                           AND a.__fingerprint = p.left_fingerprint \
-             JOIN settled b ON CAST(b.{key} AS VARCHAR) = p.right_key \
-                           AND b.__fingerprint = p.right_fingerprint \
+             JOIN settled_keys a ON a.k = p.left_key AND a.fp = p.left_fingerprint \
+             JOIN settled_keys b ON b.k = p.right_key AND b.fp = p.right_fingerprint \
              WHERE p.blocking_rule > 0",
-            scored(new_pairs),
-            scored(new_with_settled)
+            scored(sided_pairs_sql(&rules, &select, f, f, BEFORE)),
+            scored(sided_pairs_sql(&rules, &select, f, st, BEFORE)),
+            // Settled before fresh, written with the fresh records as l so the join builds
+            // on them (rules and comparisons are symmetric; the keys are put back in order).
+            scored(sided_pairs_sql(&rules, &swapped, f, st, AFTER)),
         )
     } else {
-        format!(
-            "WITH {current} {}",
-            scored(sided_pairs_sql(
-                config,
-                &rules,
-                &select,
-                "current_records",
-                "current_records"
-            ))
-        )
+        scored(sided_pairs_sql(&rules, &select, f, f, BEFORE))
     };
     tracing::info!(
         "match_pairs('{name}'): {}",
@@ -446,7 +454,84 @@ async fn pairs_stream(
         }
     );
     let stream = ctx.sql(&sql).await?.execute_stream().await?;
-    Ok(conform(stream, schema))
+    let stream = conform(stream, schema);
+    // The snapshot lives as long as the stream reads it.
+    let schema = stream.schema();
+    Ok(Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        stream.map(move |batch| {
+            let _ = (&fresh, &settled);
+            batch
+        }),
+    )))
+}
+
+/// Orients a pair by the records' positions in key order: the same order as the keys, compared
+/// as numbers.
+const BEFORE: &str = "l.__row < r.__row";
+/// The other orientation, for joins written with the later record as `l`.
+const AFTER: &str = "r.__row < l.__row";
+
+/// A query's result held in memory under a unique temporary table name, dropped from the
+/// session with the value.
+struct Snapshot {
+    ctx: SessionContext,
+    name: String,
+}
+
+impl Snapshot {
+    /// Run `sql` once and keep its rows in two tables: those where the boolean column `flag`
+    /// is true, and the others.
+    async fn split(ctx: &SessionContext, sql: &str, flag: &str) -> Result<(Self, Self)> {
+        let df = ctx.sql(sql).await?;
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let index = schema.index_of(flag)?;
+        let (mut yes, mut no) = (Vec::new(), Vec::new());
+        for batch in df.collect().await? {
+            let Some(mask) = batch.column(index).as_boolean_opt().cloned() else {
+                return plan_err!("snapshot flag column {flag} is not boolean");
+            };
+            // NULL counts as false (prep_null_mask_filter requires a null buffer).
+            let mask = if mask.null_count() > 0 {
+                prep_null_mask_filter(&mask)
+            } else {
+                mask
+            };
+            yes.push(filter_record_batch(&batch, &mask)?);
+            no.push(filter_record_batch(&batch, &not(&mask)?)?);
+        }
+        Ok((
+            Self::keep(ctx, Arc::clone(&schema), yes)?,
+            Self::keep(ctx, schema, no)?,
+        ))
+    }
+
+    /// Register `batches` under a new temporary name.
+    fn keep(ctx: &SessionContext, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let parts = ctx.state().config().target_partitions().max(1);
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts];
+        for (i, batch) in batches.into_iter().enumerate() {
+            partitions[i % parts].push(batch);
+        }
+        let table = MemTable::try_new(schema, partitions)?;
+        let name = format!(
+            "__c360_snapshot_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        ctx.register_table(name.as_str(), Arc::new(table))?;
+        Ok(Self {
+            ctx: ctx.clone(),
+            name,
+        })
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        let _ = self.ctx.deregister_table(self.name.as_str());
+    }
 }
 
 /// Whether the published `table` holds pairs scored by the model trained at `version`, so its

@@ -143,6 +143,7 @@ pub async fn train(
                     .filter(|(_, count)| **count > 1)
                     .map(|(v, count)| (v.clone(), *count))
                     .collect(),
+                lookup: HashMap::default(),
             }),
         })
         .collect();
@@ -214,7 +215,12 @@ fn value_counts(values: &Values) -> HashMap<String, u64> {
     let mut counts = HashMap::new();
     for i in 0..values.len() {
         if let Some(term) = values.term(i) {
-            *counts.entry(term).or_insert(0) += 1;
+            match counts.get_mut(term.as_ref()) {
+                Some(count) => *count += 1,
+                None => {
+                    counts.insert(term.into_owned(), 1);
+                }
+            }
         }
     }
     counts

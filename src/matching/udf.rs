@@ -1,5 +1,6 @@
 //! `match_score` and `match_explain`: apply a trained match model to pairs of records.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -106,13 +107,13 @@ fn all_levels(
 }
 
 /// The term of an exact match at row `i`, for the term-frequency adjustment.
-fn exact_term(
+fn exact_term<'a>(
     model: &MatchModel,
     k: usize,
     level: u8,
-    values: &Values,
+    values: &'a Values,
     i: usize,
-) -> Option<String> {
+) -> Option<Cow<'a, str>> {
     (level == 0 && model.comparisons[k].term_frequencies.is_some())
         .then(|| values.term(i))
         .flatten()
