@@ -11,12 +11,10 @@ WITH records AS (
 model_links AS (
   SELECT left_key, right_key, match_probability AS strength
   FROM identity_pairs
-  WHERE match_probability >= 0.99 AND blocking_rule > 0
+  WHERE match_probability >= 0.99
 ),
 links AS (
   SELECT left_key, right_key, 1.0 AS strength FROM identity_edges
-  UNION ALL
-  SELECT left_key, right_key, 1.0 FROM identity_pairs WHERE blocking_rule = 0
   UNION ALL
   SELECT left_key, right_key, strength FROM model_links
 )

@@ -434,8 +434,7 @@ async fn pairs_stream(
                     p.model_version, CAST(p.scored_at AS TIMESTAMP) \
              FROM {table} p \
              JOIN settled_keys a ON a.k = p.left_key AND a.fp = p.left_fingerprint \
-             JOIN settled_keys b ON b.k = p.right_key AND b.fp = p.right_fingerprint \
-             WHERE p.blocking_rule > 0",
+             JOIN settled_keys b ON b.k = p.right_key AND b.fp = p.right_fingerprint",
             scored(sided_pairs_sql(&rules, &select, f, f, BEFORE)),
             scored(sided_pairs_sql(&rules, &select, f, st, BEFORE)),
             // Settled before fresh, written with the fresh records as l so the join builds
@@ -534,20 +533,24 @@ impl Drop for Snapshot {
     }
 }
 
+/// The column names of `table` in the session (a model's last published version), or `None`
+/// when it was never published.
+async fn published_columns(ctx: &SessionContext, table: &str) -> Result<Option<Vec<String>>> {
+    if !ctx.table_exist(table)? {
+        return Ok(None);
+    }
+    let schema = ctx.table(table).await?.schema().clone();
+    Ok(Some(
+        schema.fields().iter().map(|f| f.name().clone()).collect(),
+    ))
+}
+
 /// Whether the published `table` holds pairs scored by the model trained at `version`, so its
 /// scores can be carried over.
 async fn reusable(ctx: &SessionContext, table: &str, version: &str) -> Result<bool> {
-    if !ctx.table_exist(table)? {
+    let Some(columns) = published_columns(ctx, table).await? else {
         return Ok(false);
-    }
-    let columns: Vec<String> = ctx
-        .table(table)
-        .await?
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    };
     let needed = [
         "left_key",
         "right_key",
@@ -594,16 +597,9 @@ async fn previous_ids_stream(
     model: &str,
     schema: SchemaRef,
 ) -> Result<SendableRecordBatchStream> {
-    if !ctx.table_exist(model)? {
+    let Some(columns) = published_columns(ctx, model).await? else {
         return one_batch(&schema, Ok(RecordBatch::new_empty(Arc::clone(&schema))));
-    }
-    let table = ctx.table(model).await?;
-    let columns: Vec<String> = table
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    };
     for needed in ["source", "source_record_id", "customer_id"] {
         if !columns.iter().any(|c| c == needed) {
             return Err(DataFusionError::Plan(format!(

@@ -36,7 +36,9 @@ pub async fn train(
     let training_rules = parse_rules(name, config.training_rules()).map_err(error)?;
     let blocking_rules = parse_rules(name, &config.blocking).map_err(error)?;
     super::check_pair_counts(ctx, name, config, &blocking_rules).await?;
-    super::check_pair_counts(ctx, name, config, &training_rules).await?;
+    if !config.training_blocking.is_empty() {
+        super::check_pair_counts(ctx, name, config, &training_rules).await?;
+    }
 
     let records = load_records(ctx, config).await?;
     let n = records.first().map_or(0, Values::len);

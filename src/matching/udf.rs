@@ -209,7 +209,7 @@ impl MatchFunc {
 
     fn score(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (model, arrays) = model_and_arrays(&self.matching, "match_score", args)?;
-        let rows = arrays.first().map_or(args.number_rows, |a| a.len());
+        let rows = args.number_rows;
         let hits = all_levels(&model, "match_score", &arrays)?;
         let mut weights = vec![model.prior_weight(); rows];
         for (k, (levels, values)) in hits.iter().enumerate() {
@@ -236,7 +236,7 @@ impl MatchFunc {
 
     fn explain(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (model, arrays) = model_and_arrays(&self.matching, "match_explain", args)?;
-        let rows = arrays.first().map_or(args.number_rows, |a| a.len());
+        let rows = args.number_rows;
         let hits = all_levels(&model, "match_explain", &arrays)?;
         let entry = StructBuilder::from_fields(explain_fields(), model.comparisons.len() + 1);
         let mut list = ListBuilder::new(entry).with_field(explain_item());
