@@ -32,6 +32,29 @@ async fn the_sample_identity_graph_is_scored_against_the_truth() {
     assert!(scores.pairwise.f1 >= 0.98, "{scores}");
     assert!(scores.clusters.f1 > 0.9, "{scores}");
 
+    // The golden record: one row per customer of the graph, and a CRM contact's fields win
+    // over what other systems typed for the same customer.
+    let golden = scalar(
+        &engine.ctx,
+        "SELECT (SELECT count(DISTINCT customer_id) FROM identity_graph) || ' ' || count(*) || ' ' \
+         || count(DISTINCT customer_id) FROM customers",
+    )
+    .await;
+    let counts: Vec<&str> = golden.split(' ').collect();
+    assert!(counts.iter().all(|c| *c == counts[0]), "{golden}");
+    let disagreeing = scalar(
+        &engine.ctx,
+        "SELECT count(*) FROM customers c \
+         JOIN identity_graph g ON g.customer_id = c.customer_id AND g.source = 'crm_contacts' \
+         JOIN identity_records r ON r.source = g.source AND r.record_id = g.source_record_id \
+         WHERE r.last_name_std IS NOT NULL AND c.customer_id NOT IN ( \
+           SELECT customer_id FROM identity_graph WHERE source = 'crm_contacts' \
+           GROUP BY customer_id HAVING count(*) > 1) \
+           AND r.last_name_std <> c.last_name",
+    )
+    .await;
+    assert_eq!(disagreeing, "0");
+
     // Rerunning on unchanged data keeps every customer id.
     let before = customer_ids(&engine).await;
     pipeline::run(&engine, &RunOptions::default())

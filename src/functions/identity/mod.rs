@@ -1,7 +1,8 @@
 //! Identity functions: standardisation (e-mail, phone, name, nickname, phonetic key, postal
 //! code) and similarity (Jaro, Jaro-Winkler, Damerau-Levenshtein, normalised Levenshtein,
 //! Jaccard and token-set on words, days between dates) for matching records of one person,
-//! and clustering of matched pairs (connected components).
+//! clustering of matched pairs (connected components, stable ids) and survivorship for the
+//! golden record (most recent, most frequent, source priority).
 
 pub mod connected_components;
 pub mod damerau_levenshtein;
@@ -11,13 +12,17 @@ pub mod jaccard_similarity;
 pub mod jaro;
 pub mod jaro_winkler;
 pub mod levenshtein_similarity;
+pub mod most_frequent;
+pub mod most_recent;
 pub mod nickname_canonical;
 pub mod normalize_email;
 pub mod normalize_name;
 pub mod normalize_phone;
 pub mod normalize_postcode;
 pub mod pair_count;
+pub mod source_priority;
 pub mod stable_ids;
+pub mod survivorship;
 pub mod token_set_similarity;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
@@ -47,5 +52,8 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         AggregateUDF::new_from_impl(connected_components::ConnectedComponentsFunc::default()),
         AggregateUDF::new_from_impl(pair_count::PairCountFunc::default()),
         AggregateUDF::new_from_impl(stable_ids::StableIdsFunc::default()),
+        AggregateUDF::new_from_impl(most_recent::MostRecentFunc::default()),
+        AggregateUDF::new_from_impl(most_frequent::MostFrequentFunc::default()),
+        AggregateUDF::new_from_impl(source_priority::SourcePriorityFunc::default()),
     ]
 }
