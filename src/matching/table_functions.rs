@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
 };
 use datafusion::arrow::compute::kernels::boolean::not;
 use datafusion::arrow::compute::{cast, filter_record_batch, prep_null_mask_filter};
@@ -425,6 +426,8 @@ async fn pairs_stream(
     let (fresh, settled) = Snapshot::split(ctx, &snapshot_sql, "__fresh").await?;
     let (f, st) = (fresh.name.as_str(), settled.name.as_str());
     let sql = if let Some(table) = previous.filter(|_| incremental) {
+        // The settled records are on the left of both joins, so the hash tables hold them
+        // (one row per record) and the previous pairs (many per record) stream past.
         format!(
             "WITH settled_keys AS (SELECT CAST({key} AS VARCHAR) AS k, __fingerprint AS fp \
                                    FROM {st}) \
@@ -432,9 +435,10 @@ async fn pairs_stream(
              SELECT p.left_key, p.right_key, p.blocking_rule, p.match_weight, \
                     p.match_probability, p.left_fingerprint, p.right_fingerprint, \
                     p.model_version, CAST(p.scored_at AS TIMESTAMP) \
-             FROM {table} p \
-             JOIN settled_keys a ON a.k = p.left_key AND a.fp = p.left_fingerprint \
-             JOIN settled_keys b ON b.k = p.right_key AND b.fp = p.right_fingerprint",
+             FROM settled_keys b \
+             JOIN (SELECT p.* FROM settled_keys a \
+                   JOIN {table} p ON a.k = p.left_key AND a.fp = p.left_fingerprint) p \
+               ON b.k = p.right_key AND b.fp = p.right_fingerprint",
             scored(sided_pairs_sql(&rules, &select, f, f, BEFORE)),
             scored(sided_pairs_sql(&rules, &select, f, st, BEFORE)),
             // Settled before fresh, written with the fresh records as l so the join builds
@@ -471,6 +475,23 @@ const BEFORE: &str = "l.__row < r.__row";
 /// The other orientation, for joins written with the later record as `l`.
 const AFTER: &str = "r.__row < l.__row";
 
+/// `batch` with each string view column copied into buffers of its own. Sorted or filtered
+/// view arrays still point into the buffers of the batches they came from; held in memory,
+/// every batch would count (and keep alive) all of them, so a million records would claim
+/// gigabytes of the memory pool.
+fn compact(batch: RecordBatch) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => Arc::clone(column),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
 /// A query's result held in memory under a unique temporary table name, dropped from the
 /// session with the value.
 struct Snapshot {
@@ -496,8 +517,8 @@ impl Snapshot {
             } else {
                 mask
             };
-            yes.push(filter_record_batch(&batch, &mask)?);
-            no.push(filter_record_batch(&batch, &not(&mask)?)?);
+            yes.push(compact(filter_record_batch(&batch, &mask)?)?);
+            no.push(compact(filter_record_batch(&batch, &not(&mask)?)?)?);
         }
         Ok((
             Self::keep(ctx, Arc::clone(&schema), yes)?,
