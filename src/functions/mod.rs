@@ -2,6 +2,7 @@
 //! predict). [`register_all`] is the one place that puts them into a session.
 
 pub mod identity;
+pub mod journey;
 pub(crate) mod util;
 
 use datafusion::error::Result;
@@ -15,12 +16,14 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 
 /// Every c360 aggregate function.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
-    identity::aggregate_functions()
+    let mut functions = identity::aggregate_functions();
+    functions.extend(journey::aggregate_functions());
+    functions
 }
 
 /// Every c360 window function.
 pub fn window_functions() -> Vec<WindowUDF> {
-    Vec::new()
+    journey::window_functions()
 }
 
 /// Register every c360 function in `ctx`.
@@ -104,6 +107,16 @@ mod tests {
                 doc.sql_example.is_some(),
                 "{} has no SQL example",
                 udaf.name()
+            );
+        }
+        for udwf in window_functions() {
+            let doc = udwf
+                .documentation()
+                .unwrap_or_else(|| panic!("{} has no docs", udwf.name()));
+            assert!(
+                doc.sql_example.is_some(),
+                "{} has no SQL example",
+                udwf.name()
             );
         }
     }
