@@ -10,6 +10,7 @@ pub mod eval;
 pub mod functions;
 pub mod generate;
 pub mod matching;
+pub mod models;
 pub mod pipeline;
 pub mod shell;
 pub mod sources;
@@ -139,5 +140,6 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     let ctx = SessionContext::new_with_state(state);
     functions::register_all(&ctx)?;
     matching::register(&ctx, workspace);
+    models::register(&ctx);
     Ok(ctx)
 }

@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod journey;
+pub mod metrics;
 pub(crate) mod util;
 
 use datafusion::error::Result;
@@ -11,13 +12,16 @@ use datafusion::prelude::SessionContext;
 
 /// Every c360 scalar function.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
-    identity::scalar_functions()
+    let mut functions = identity::scalar_functions();
+    functions.extend(metrics::scalar_functions());
+    functions
 }
 
 /// Every c360 aggregate function.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     let mut functions = identity::aggregate_functions();
     functions.extend(journey::aggregate_functions());
+    functions.extend(metrics::aggregate_functions());
     functions
 }
 

@@ -248,7 +248,17 @@ const MATCHING_FUNCTIONS: &[&str] = &[
 
 /// The `[matching.NAME]` setups a statement uses through the matching functions.
 pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
-    struct Names(BTreeSet<String>);
+    first_string_arguments(statement, MATCHING_FUNCTIONS)
+}
+
+/// The string literals given as first argument to any of `functions` (scalar or table
+/// functions) in a statement: the setups or tables a call names by string, which a dependency
+/// graph must see.
+pub fn first_string_arguments<V: Visit>(statement: &V, functions: &[&str]) -> BTreeSet<String> {
+    struct Names<'a> {
+        found: BTreeSet<String>,
+        functions: &'a [&'a str],
+    }
     fn literal(args: &[FunctionArg]) -> Option<String> {
         match args.first()? {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
@@ -258,11 +268,13 @@ pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
             _ => None,
         }
     }
-    fn is_matching(name: &ObjectName) -> bool {
-        let name = name.to_string().to_lowercase();
-        MATCHING_FUNCTIONS.contains(&name.as_str())
+    impl Names<'_> {
+        fn wanted(&self, name: &ObjectName) -> bool {
+            let name = name.to_string().to_lowercase();
+            self.functions.contains(&name.as_str())
+        }
     }
-    impl Visitor for Names {
+    impl Visitor for Names<'_> {
         type Break = ();
         fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
             if let TableFactor::Table {
@@ -270,25 +282,28 @@ pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
                 args: Some(args),
                 ..
             } = factor
-                && is_matching(name)
+                && self.wanted(name)
                 && let Some(n) = literal(&args.args)
             {
-                self.0.insert(n);
+                self.found.insert(n);
             }
             ControlFlow::Continue(())
         }
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
             if let Expr::Function(f) = expr
-                && is_matching(&f.name)
+                && self.wanted(&f.name)
                 && let FunctionArguments::List(list) = &f.args
                 && let Some(n) = literal(&list.args)
             {
-                self.0.insert(n);
+                self.found.insert(n);
             }
             ControlFlow::Continue(())
         }
     }
-    let mut names = Names(BTreeSet::new());
+    let mut names = Names {
+        found: BTreeSet::new(),
+        functions,
+    };
     let _ = statement.visit(&mut names);
-    names.0
+    names.found
 }

@@ -107,6 +107,11 @@ fn parse_model(
             })?;
             references.insert(config.records.clone());
         }
+        // Table functions that read a table named by their first argument.
+        references.extend(crate::matching::first_string_arguments(
+            query.as_ref(),
+            crate::models::TABLE_READING_FUNCTIONS,
+        ));
     }
     let references = references.into_iter().collect();
     Ok(Model {

@@ -3,6 +3,7 @@
 mod bad_input;
 mod common;
 mod config;
+mod descriptive;
 mod generator;
 mod identity;
 mod matching;

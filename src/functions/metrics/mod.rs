@@ -1,0 +1,26 @@
+//! Health functions: survey scores (`nps`, `csat`), RFM segment names (`rfm_segment`) and
+//! the customer distress index (`distress_index`).
+
+pub mod csat;
+pub mod distress_index;
+pub mod nps;
+pub mod rfm_segment;
+pub mod score_share;
+
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+
+/// The health family's scalar functions.
+pub fn scalar_functions() -> Vec<ScalarUDF> {
+    vec![
+        ScalarUDF::new_from_impl(rfm_segment::RfmSegmentFunc::default()),
+        ScalarUDF::new_from_impl(distress_index::DistressIndexFunc::default()),
+    ]
+}
+
+/// The health family's aggregate functions.
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    vec![
+        AggregateUDF::new_from_impl(nps::NpsFunc::default()),
+        AggregateUDF::new_from_impl(csat::CsatFunc::default()),
+    ]
+}
