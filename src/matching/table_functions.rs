@@ -1,12 +1,11 @@
 //! The matching table functions: `train_match_model('NAME')`, `blocking_rule_counts('NAME')`
 //! and `match_pairs('NAME')`. Their work runs when the query executes (not while it is
-//! planned, so EXPLAIN trains nothing), inside the session that called them.
+//! planned, so EXPLAIN trains nothing), inside the session that called them, as a
+//! [`DeferredTable`].
 
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
     StringArray,
@@ -14,21 +13,18 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::kernels::boolean::not;
 use datafusion::arrow::compute::{cast, filter_record_batch, prep_null_mask_filter};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
-use datafusion::datasource::{MemTable, TableType};
-use datafusion::execution::TaskContext;
-use datafusion::execution::context::SessionState;
+use datafusion::datasource::MemTable;
 use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
-use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use datafusion::prelude::SessionContext;
-use futures::future::BoxFuture;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use super::blocking::{parse_rules, sided_pairs_sql};
 use super::{Matching, check_pair_counts, count_pairs, train};
+use crate::models::deferred::DeferredTable;
 
 /// Register the table functions.
 pub fn register(ctx: &SessionContext, matching: &Arc<Matching>) {
@@ -152,118 +148,34 @@ impl TableFunctionImpl for MatchingTableFunction {
         if !matches!(self.kind, Kind::PreviousIds) {
             self.matching.config(&name)?;
         }
-        Ok(Arc::new(MatchingTable {
-            kind: self.kind,
-            name,
-            previous,
-            matching: Arc::clone(&self.matching),
-            schema: self.kind.schema(),
-        }))
-    }
-}
-
-struct MatchingTable {
-    kind: Kind,
-    name: String,
-    previous: Option<String>,
-    matching: Arc<Matching>,
-    schema: SchemaRef,
-}
-
-impl fmt::Debug for MatchingTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}('{}')", self.kind.name(), self.name)
-    }
-}
-
-#[async_trait]
-impl TableProvider for MatchingTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::Temporary
-    }
-
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        limit: Option<usize>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return plan_err!("{}: needs a c360 session", self.kind.name());
-        };
-        let partition = Arc::new(Deferred {
-            kind: self.kind,
-            name: self.name.clone(),
-            previous: self.previous.clone(),
-            matching: Arc::clone(&self.matching),
-            schema: Arc::clone(&self.schema),
-            state: state.clone(),
-        });
-        Ok(Arc::new(StreamingTableExec::try_new(
-            Arc::clone(&self.schema),
-            vec![partition],
-            projection,
-            [],
-            false,
-            limit,
-        )?))
-    }
-}
-
-/// The work of one table function call, started when its stream is first polled.
-struct Deferred {
-    kind: Kind,
-    name: String,
-    previous: Option<String>,
-    matching: Arc<Matching>,
-    schema: SchemaRef,
-    state: SessionState,
-}
-
-impl fmt::Debug for Deferred {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}('{}')", self.kind.name(), self.name)
-    }
-}
-
-impl PartitionStream for Deferred {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, _task: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let ctx = SessionContext::new_with_state(self.state.clone());
-        let previous = self.previous.clone();
-        let (kind, name, matching, schema) = (
-            self.kind,
-            self.name.clone(),
-            Arc::clone(&self.matching),
-            Arc::clone(&self.schema),
-        );
+        let (kind, matching, schema) = (self.kind, Arc::clone(&self.matching), self.kind.schema());
         let stream_schema = Arc::clone(&schema);
-        let work: BoxFuture<'static, Result<SendableRecordBatchStream>> = Box::pin(async move {
-            match kind {
-                Kind::Train => {
-                    one_batch(&schema, train_batch(&ctx, &matching, &name, &schema).await)
-                }
-                Kind::Counts => {
-                    one_batch(&schema, counts_batch(&ctx, &matching, &name, &schema).await)
-                }
-                Kind::Pairs => {
-                    pairs_stream(&ctx, &matching, &name, previous.as_deref(), schema).await
-                }
-                Kind::PreviousIds => previous_ids_stream(&ctx, &name, schema).await,
-            }
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            stream_schema,
-            futures::stream::once(work).try_flatten(),
-        ))
+        Ok(Arc::new(DeferredTable {
+            label: format!("{}('{}')", kind.name(), name),
+            schema,
+            work: Arc::new(move |ctx| {
+                let (matching, schema, name, previous) = (
+                    Arc::clone(&matching),
+                    Arc::clone(&stream_schema),
+                    name.clone(),
+                    previous.clone(),
+                );
+                Box::pin(async move {
+                    match kind {
+                        Kind::Train => {
+                            one_batch(&schema, train_batch(&ctx, &matching, &name, &schema).await)
+                        }
+                        Kind::Counts => {
+                            one_batch(&schema, counts_batch(&ctx, &matching, &name, &schema).await)
+                        }
+                        Kind::Pairs => {
+                            pairs_stream(&ctx, &matching, &name, previous.as_deref(), schema).await
+                        }
+                        Kind::PreviousIds => previous_ids_stream(&ctx, &name, schema).await,
+                    }
+                })
+            }),
+        }))
     }
 }
 
