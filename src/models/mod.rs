@@ -1,6 +1,7 @@
 //! Models fitted from SQL: k-means segments (`kmeans_segments`), and the plumbing of table
 //! functions whose work runs when the query executes.
 
+pub mod clv;
 pub mod deferred;
 pub mod kmeans;
 pub mod segments;
