@@ -92,6 +92,9 @@ pub struct PipelineConfig {
     /// are still scanning them.
     #[serde(default = "default_keep_versions")]
     pub keep_versions: usize,
+    /// Folder of the trained model files (`NAME.json`), relative to the workspace.
+    #[serde(default = "default_models")]
+    pub models: String,
 }
 
 impl Default for PipelineConfig {
@@ -100,6 +103,7 @@ impl Default for PipelineConfig {
             sql_dir: default_sql_dir(),
             output: default_output(),
             keep_versions: default_keep_versions(),
+            models: default_models(),
         }
     }
 }
@@ -110,6 +114,10 @@ fn default_sql_dir() -> String {
 
 fn default_output() -> String {
     "output".to_string()
+}
+
+fn default_models() -> String {
+    "models".to_string()
 }
 
 fn default_keep_versions() -> usize {

@@ -138,8 +138,9 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
         .with_default_features()
         .build();
     let ctx = SessionContext::new_with_state(state);
-    functions::register_all(&ctx)?;
+    let store = Arc::new(models::store::ModelStore::new(workspace));
+    functions::register_all(&ctx, &store)?;
     matching::register(&ctx, workspace);
-    models::register(&ctx);
+    models::register(&ctx, &store);
     Ok(ctx)
 }

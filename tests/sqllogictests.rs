@@ -1,6 +1,7 @@
 //! sqllogictest runner: every `tests/sqllogictests/**/*.slt` file runs against the engine facade
 //! opened on the embedded sample workspace (with a private, empty output folder so that local
-//! `c360 run` outputs never change the results).
+//! `c360 run` outputs never change the results, and a private models folder for the models the
+//! tests fit).
 //!
 //! `cargo test --test sqllogictests` checks; `cargo test --test sqllogictests -- --complete`
 //! rewrites the expected output in place. Extra arguments filter files by path substring.
@@ -30,6 +31,8 @@ async fn engine(scratch: &Path) -> Engine {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut workspace = Workspace::load(root).expect("the sample workspace loads");
     workspace.config.pipeline.output = scratch.display().to_string();
+    // Models fitted by a test go to the scratch folder, never into the repository's models/.
+    workspace.config.pipeline.models = scratch.join("models").display().to_string();
     Engine::open(&workspace)
         .await
         .expect("the sample workspace opens")

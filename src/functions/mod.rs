@@ -4,16 +4,22 @@
 pub mod identity;
 pub mod journey;
 pub mod metrics;
+pub mod predict;
 pub(crate) mod util;
+
+use std::sync::Arc;
 
 use datafusion::error::Result;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
-/// Every c360 scalar function.
-pub fn scalar_functions() -> Vec<ScalarUDF> {
+use crate::models::store::ModelStore;
+
+/// Every c360 scalar function; the prediction functions read their models from `store`.
+pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     let mut functions = identity::scalar_functions();
     functions.extend(metrics::scalar_functions());
+    functions.extend(predict::scalar_functions(store));
     functions
 }
 
@@ -22,6 +28,7 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     let mut functions = identity::aggregate_functions();
     functions.extend(journey::aggregate_functions());
     functions.extend(metrics::aggregate_functions());
+    functions.extend(predict::aggregate_functions());
     functions
 }
 
@@ -30,9 +37,10 @@ pub fn window_functions() -> Vec<WindowUDF> {
     journey::window_functions()
 }
 
-/// Register every c360 function in `ctx`.
-pub fn register_all(ctx: &SessionContext) -> Result<()> {
-    for udf in scalar_functions() {
+/// Register every c360 function in `ctx`, the prediction functions reading models from
+/// `store`.
+pub fn register_all(ctx: &SessionContext, store: &Arc<ModelStore>) -> Result<()> {
+    for udf in scalar_functions(store) {
         ctx.register_udf(udf);
     }
     for udaf in aggregate_functions() {
@@ -47,7 +55,7 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
 /// Every name and alias of every c360 function.
 pub fn all_names() -> Vec<String> {
     let mut names = Vec::new();
-    for udf in scalar_functions() {
+    for udf in scalar_functions(&placeholder_store()) {
         names.push(udf.name().to_string());
         names.extend(udf.aliases().iter().cloned());
     }
@@ -60,6 +68,11 @@ pub fn all_names() -> Vec<String> {
         names.extend(udwf.aliases().iter().cloned());
     }
     names
+}
+
+/// A store for listing the functions (nothing is read from it).
+fn placeholder_store() -> Arc<ModelStore> {
+    Arc::new(ModelStore::in_dir("models".into()))
 }
 
 #[cfg(test)]
@@ -93,7 +106,7 @@ mod tests {
 
     #[test]
     fn every_function_is_documented() {
-        for udf in scalar_functions() {
+        for udf in scalar_functions(&placeholder_store()) {
             let doc = udf
                 .documentation()
                 .unwrap_or_else(|| panic!("{} has no docs", udf.name()));

@@ -255,12 +255,22 @@ pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
 /// functions) in a statement: the setups or tables a call names by string, which a dependency
 /// graph must see.
 pub fn first_string_arguments<V: Visit>(statement: &V, functions: &[&str]) -> BTreeSet<String> {
+    string_arguments(statement, functions, 0)
+}
+
+/// The string literals given as argument `index` (from 0) to any of `functions`.
+pub fn string_arguments<V: Visit>(
+    statement: &V,
+    functions: &[&str],
+    index: usize,
+) -> BTreeSet<String> {
     struct Names<'a> {
         found: BTreeSet<String>,
         functions: &'a [&'a str],
+        index: usize,
     }
-    fn literal(args: &[FunctionArg]) -> Option<String> {
-        match args.first()? {
+    fn literal(args: &[FunctionArg], index: usize) -> Option<String> {
+        match args.get(index)? {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v))) => match &v.value {
                 Value::SingleQuotedString(s) => Some(s.clone()),
                 _ => None,
@@ -283,7 +293,7 @@ pub fn first_string_arguments<V: Visit>(statement: &V, functions: &[&str]) -> BT
                 ..
             } = factor
                 && self.wanted(name)
-                && let Some(n) = literal(&args.args)
+                && let Some(n) = literal(&args.args, self.index)
             {
                 self.found.insert(n);
             }
@@ -293,7 +303,7 @@ pub fn first_string_arguments<V: Visit>(statement: &V, functions: &[&str]) -> BT
             if let Expr::Function(f) = expr
                 && self.wanted(&f.name)
                 && let FunctionArguments::List(list) = &f.args
-                && let Some(n) = literal(&list.args)
+                && let Some(n) = literal(&list.args, self.index)
             {
                 self.found.insert(n);
             }
@@ -303,6 +313,7 @@ pub fn first_string_arguments<V: Visit>(statement: &V, functions: &[&str]) -> BT
     let mut names = Names {
         found: BTreeSet::new(),
         functions,
+        index,
     };
     let _ = statement.visit(&mut names);
     names.found

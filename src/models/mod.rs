@@ -1,17 +1,45 @@
 //! Models fitted from SQL: k-means segments (`kmeans_segments`), and the plumbing of table
 //! functions whose work runs when the query executes.
 
+pub mod args;
 pub mod clv;
+pub mod clv_fit;
 pub mod deferred;
 pub mod kmeans;
+pub mod list;
 pub mod segments;
+pub mod store;
+
+use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
 
-/// Table functions whose first argument names the table they read.
-pub const TABLE_READING_FUNCTIONS: &[&str] = &["kmeans_segments"];
+use self::store::ModelStore;
 
-/// Register the model table functions.
-pub fn register(ctx: &SessionContext) {
+/// Table functions with the argument (from 0) that names the table they read.
+pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] =
+    &[("kmeans_segments", 0), ("fit_clv_model", 1)];
+
+/// Table functions whose first argument names the model file they write.
+pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model"];
+
+/// Scalar functions whose first argument names the model file they read.
+pub const MODEL_SCORING_FUNCTIONS: &[&str] =
+    &["p_alive", "expected_purchases", "expected_spend", "clv"];
+
+/// Register the model table functions, saving and listing models in `store`.
+pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
     segments::register(ctx);
+    ctx.register_udtf(
+        "fit_clv_model",
+        Arc::new(clv_fit::FitClvModel {
+            store: Arc::clone(store),
+        }),
+    );
+    ctx.register_udtf(
+        "list_models",
+        Arc::new(list::ListModels {
+            store: Arc::clone(store),
+        }),
+    );
 }

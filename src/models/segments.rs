@@ -10,11 +10,11 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
-use datafusion::logical_expr::Expr;
+use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 
+use super::args::{integer, quote, text};
 use super::deferred::DeferredTable;
 use super::kmeans;
 
@@ -38,36 +38,6 @@ struct Spec {
     k: usize,
     seed: u64,
     features: Vec<String>,
-}
-
-fn text(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Literal(
-            ScalarValue::Utf8(Some(s))
-            | ScalarValue::Utf8View(Some(s))
-            | ScalarValue::LargeUtf8(Some(s)),
-            _,
-        ) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn integer(e: &Expr) -> Option<i64> {
-    match e {
-        Expr::Literal(v, _) if v.data_type().is_integer() => match v.cast_to(&DataType::Int64) {
-            Ok(ScalarValue::Int64(Some(n))) => Some(n),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// An identifier quoted for SQL, each dotted part on its own.
-fn quote(name: &str) -> String {
-    name.split('.')
-        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 fn schema() -> SchemaRef {

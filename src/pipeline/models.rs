@@ -27,6 +27,11 @@ pub struct Model {
     pub sql: String,
     /// Names of the tables it reads (models or sources), sorted, without duplicates.
     pub references: Vec<String>,
+    /// Names of the model files it fits (`fit_clv_model('clv', ...)`).
+    pub fits: Vec<String>,
+    /// Names of the model files it scores with (`p_alive('clv', ...)`): it runs after the
+    /// model that fits them, when one does.
+    pub scores_with: Vec<String>,
 }
 
 /// Read and parse every model in `sql_dir`, sorted by name.
@@ -98,6 +103,8 @@ fn parse_model(
         .map(|r| r.table().to_string())
         .filter(|name| !table_functions.contains_key(name))
         .collect::<BTreeSet<_>>();
+    let mut fits = BTreeSet::new();
+    let mut scores_with = BTreeSet::new();
     if let Statement::Statement(query) = &statement {
         for used in crate::matching::names_used(query.as_ref()) {
             let config = matching.get(&used).ok_or_else(|| {
@@ -107,18 +114,30 @@ fn parse_model(
             })?;
             references.insert(config.records.clone());
         }
-        // Table functions that read a table named by their first argument.
-        references.extend(crate::matching::first_string_arguments(
+        // Table functions that read a table named by one of their arguments.
+        for (function, index) in crate::models::TABLE_READING_FUNCTIONS {
+            references.extend(crate::matching::string_arguments(
+                query.as_ref(),
+                &[function],
+                *index,
+            ));
+        }
+        fits.extend(crate::matching::first_string_arguments(
             query.as_ref(),
-            crate::models::TABLE_READING_FUNCTIONS,
+            crate::models::MODEL_FITTING_FUNCTIONS,
+        ));
+        scores_with.extend(crate::matching::first_string_arguments(
+            query.as_ref(),
+            crate::models::MODEL_SCORING_FUNCTIONS,
         ));
     }
-    let references = references.into_iter().collect();
     Ok(Model {
         name,
         file: shown,
         sql,
-        references,
+        references: references.into_iter().collect(),
+        fits: fits.into_iter().collect(),
+        scores_with: scores_with.into_iter().collect(),
     })
 }
 
@@ -153,6 +172,11 @@ pub fn order(models: &[Model], known_tables: &BTreeSet<String>) -> Result<Vec<Mo
             }
         }
     }
+    // Who fits each model file, so that scoring runs after fitting.
+    let fitted_by: BTreeMap<&str, &str> = models
+        .iter()
+        .flat_map(|m| m.fits.iter().map(move |f| (f.as_str(), m.name.as_str())))
+        .collect();
     // Kahn's algorithm; ties broken by name so the order is stable.
     let mut remaining: BTreeMap<&str, BTreeSet<&str>> = models
         .iter()
@@ -162,6 +186,12 @@ pub fn order(models: &[Model], known_tables: &BTreeSet<String>) -> Result<Vec<Mo
                 .iter()
                 .map(String::as_str)
                 .filter(|r| by_name.contains_key(r))
+                .chain(
+                    m.scores_with
+                        .iter()
+                        .filter_map(|f| fitted_by.get(f.as_str()).copied())
+                        .filter(|fitter| *fitter != m.name),
+                )
                 .collect();
             (m.name.as_str(), deps)
         })
@@ -221,6 +251,8 @@ mod tests {
             file: PathBuf::from(format!("sql/{name}.sql")),
             sql: String::new(),
             references: refs.iter().map(|s| s.to_string()).collect(),
+            fits: Vec::new(),
+            scores_with: Vec::new(),
         }
     }
 

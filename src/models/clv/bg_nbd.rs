@@ -47,8 +47,7 @@ impl BgNbd {
             return 1.0;
         }
         let Self { r, alpha, a, b } = *self;
-        let odds =
-            (a / (b + x - 1.0)).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
+        let odds = (a / (b + x - 1.0)).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
         1.0 / (1.0 + odds.exp())
     }
 
@@ -130,7 +129,13 @@ mod tests {
         let year = CDNOW.expected_purchases(39.0, 2.0, 30.43, 38.86);
         assert!((year - 1.226).abs() < 1e-3, "{year}");
         // E[X(t)] of a new customer, from the same spreadsheet.
-        for (t, want) in [(0.1429, 0.0078), (1.0, 0.0532), (3.0, 0.1506), (31.8571, 1.0405), (78.0, 1.8576)] {
+        for (t, want) in [
+            (0.1429, 0.0078),
+            (1.0, 0.0532),
+            (3.0, 0.1506),
+            (31.8571, 1.0405),
+            (78.0, 1.8576),
+        ] {
             let got = CDNOW.expected_purchases_new(t);
             assert!((got - want).abs() < 1e-3, "t = {t}: {got} vs {want}");
         }

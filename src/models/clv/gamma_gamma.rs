@@ -29,7 +29,9 @@ impl GammaGamma {
     pub fn log_likelihood(&self, x: f64, m: f64) -> f64 {
         let Self { p, q, gamma } = *self;
         let px = p * x;
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * gamma.ln() + (px - 1.0) * m.ln()
+        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
+            + q * gamma.ln()
+            + (px - 1.0) * m.ln()
             + px * x.ln()
             - (px + q) * (x * m + gamma).ln()
     }

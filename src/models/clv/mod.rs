@@ -38,6 +38,14 @@ impl PurchaseKind {
         }
     }
 
+    /// Its SQL spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BgNbd => "bg_nbd",
+            Self::ParetoNbd => "pareto_nbd",
+        }
+    }
+
     /// The parameter names, in order.
     pub fn parameter_names(self) -> [&'static str; 4] {
         match self {
@@ -190,10 +198,9 @@ impl ClvModel {
     /// Discounted expected value of the next `months` months (lifetimes' method: the expected
     /// purchases of each month times the expected spend, discounted monthly).
     pub fn clv(&self, months: u32, discount_rate: f64, customer: &Summary) -> Option<f64> {
-        let spend = self.spend()?.expected_spend(
-            customer.frequency,
-            customer.monetary_value.unwrap_or(0.0),
-        );
+        let spend = self
+            .spend()?
+            .expected_spend(customer.frequency, customer.monetary_value.unwrap_or(0.0));
         let per_month = periods_per_month(&self.unit)?;
         let purchase = self.purchase();
         let Summary {
@@ -214,7 +221,10 @@ impl ClvModel {
 }
 
 /// Fit a purchase model by maximum likelihood on the summaries with their weights.
-pub fn fit_purchase(kind: PurchaseKind, customers: &[(Summary, f64)]) -> Result<PurchaseFit, String> {
+pub fn fit_purchase(
+    kind: PurchaseKind,
+    customers: &[(Summary, f64)],
+) -> Result<PurchaseFit, String> {
     let total: f64 = customers.iter().map(|(_, w)| w).sum();
     let count = customers.iter().map(|(_, w)| *w as usize).sum::<usize>();
     if count < MIN_CUSTOMERS {
@@ -223,9 +233,11 @@ pub fn fit_purchase(kind: PurchaseKind, customers: &[(Summary, f64)]) -> Result<
         ));
     }
     if !customers.iter().any(|(c, _)| c.frequency > 0.0) {
-        return Err("no customer made a repeat purchase (every frequency is 0), so there is \
+        return Err(
+            "no customer made a repeat purchase (every frequency is 0), so there is \
                     nothing to learn a purchase rate from"
-            .into());
+                .into(),
+        );
     }
     let objective = |p: &[f64]| {
         let model = Purchase::new(kind, p);
@@ -315,7 +327,12 @@ mod tests {
             monetary_value: Some(1.0),
         };
         assert!(ok.problem().is_none());
-        for (f, r, t) in [(-1.0, 0.0, 1.0), (1.5, 1.0, 2.0), (1.0, 3.0, 2.0), (0.0, 1.0, 2.0)] {
+        for (f, r, t) in [
+            (-1.0, 0.0, 1.0),
+            (1.5, 1.0, 2.0),
+            (1.0, 3.0, 2.0),
+            (0.0, 1.0, 2.0),
+        ] {
             let bad = Summary {
                 frequency: f,
                 recency: r,
@@ -333,7 +350,10 @@ mod tests {
         text.lines()
             .skip(1)
             .map(|line| {
-                let v: Vec<f64> = line.split(',').map(|f| f.parse().expect("a number")).collect();
+                let v: Vec<f64> = line
+                    .split(',')
+                    .map(|f| f.parse().expect("a number"))
+                    .collect();
                 let summary = Summary {
                     frequency: v[1],
                     recency: v[2],
@@ -363,7 +383,11 @@ mod tests {
         for (g, p) in got.iter().zip([0.243, 4.414, 0.793, 2.426]) {
             assert!(three_digits(*g, p), "BG/NBD {got:?}");
         }
-        assert!(three_digits(fit.log_likelihood, -9582.4), "{}", fit.log_likelihood);
+        assert!(
+            three_digits(fit.log_likelihood, -9582.4),
+            "{}",
+            fit.log_likelihood
+        );
         // Pareto/NBD: Fader, Hardie and Lee (2005, the MATLAB note), r = 0.5534,
         // α = 10.5802, s = 0.6061, β = 11.6562, LL = −9595.0.
         let fit = fit_purchase(PurchaseKind::ParetoNbd, &customers).expect("Pareto/NBD fits");
@@ -371,7 +395,11 @@ mod tests {
         for (g, p) in got.iter().zip([0.5534, 10.5802, 0.6061, 11.6562]) {
             assert!(three_digits(*g, p), "Pareto/NBD {got:?}");
         }
-        assert!(three_digits(fit.log_likelihood, -9595.0), "{}", fit.log_likelihood);
+        assert!(
+            three_digits(fit.log_likelihood, -9595.0),
+            "{}",
+            fit.log_likelihood
+        );
         // Gamma-Gamma on the 946 repeat buyers: p = 6.25, q = 3.74, γ = 15.44 (Fader, Hardie
         // and Lee 2005, "RFM and CLV"), LL −4055.9 as lifetimes computes it on the same file.
         let fit = fit_spend(&customers).expect("Gamma-Gamma fits");

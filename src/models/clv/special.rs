@@ -98,9 +98,21 @@ mod tests {
 
     #[test]
     fn log_sums() {
-        assert!(close(log_add_exp(1.0, 2.0), (1f64.exp() + 2f64.exp()).ln(), 1e-15));
-        assert!(close(log_add_exp(-1000.0, -1001.0), -1000.0 + (1.0 + (-1f64).exp()).ln(), 1e-15));
-        assert!(close(log_sub_exp(2.0, 1.0), (2f64.exp() - 1f64.exp()).ln(), 1e-14));
+        assert!(close(
+            log_add_exp(1.0, 2.0),
+            (1f64.exp() + 2f64.exp()).ln(),
+            1e-15
+        ));
+        assert!(close(
+            log_add_exp(-1000.0, -1001.0),
+            -1000.0 + (1.0 + (-1f64).exp()).ln(),
+            1e-15
+        ));
+        assert!(close(
+            log_sub_exp(2.0, 1.0),
+            (2f64.exp() - 1f64.exp()).ln(),
+            1e-14
+        ));
         assert!(close(ln_gamma(5.0), 24f64.ln(), 1e-15));
         assert!(close(ln_beta(2.0, 3.0), (1.0f64 / 12.0).ln(), 1e-14));
     }

@@ -1,0 +1,24 @@
+//! Prediction functions: customer summaries for lifetime value (`clv_summary`) and the
+//! functions that apply the models fitted from SQL (`p_alive`, `expected_purchases`,
+//! `expected_spend`, `clv`), reading them from the workspace's model files.
+
+pub mod clv_functions;
+pub mod clv_summary;
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+
+use crate::models::store::ModelStore;
+
+/// The scalar functions of this family, reading models from `store`.
+pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
+    clv_functions::functions(store)
+}
+
+/// The aggregate functions of this family.
+pub fn aggregate_functions() -> Vec<AggregateUDF> {
+    vec![AggregateUDF::new_from_impl(
+        clv_summary::ClvSummaryFunc::default(),
+    )]
+}

@@ -1,0 +1,324 @@
+//! The workspace's model files: `<models dir>/<name>.json`, each a readable JSON document with
+//! a common header (format, version, name, kind, when and from what it was trained, its
+//! metrics) around the kind's own parameters. Saved atomically (written aside, renamed into
+//! place); read again when the file changes; a missing, corrupt, other-kind or other-version
+//! file is an error naming the file and how to retrain.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use datafusion::common::{DataFusionError, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Workspace;
+
+/// What the `format` field of a model file says.
+pub const FORMAT: &str = "c360 model";
+/// The model file version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// The header every model file starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub name: String,
+    /// `clv`, ...
+    pub kind: String,
+    /// RFC 3339, UTC.
+    pub trained_at: String,
+    /// The table or query it was trained on.
+    pub trained_on: String,
+    /// Headline figures of the fit (log-likelihood, AUC, ...), by name.
+    pub metrics: Vec<(String, f64)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File<T> {
+    #[serde(flatten)]
+    header: Header,
+    model: T,
+}
+
+type Cached = (SystemTime, Arc<dyn Any + Send + Sync>);
+
+/// The model files of a workspace, shared by the SQL functions of a session.
+pub struct ModelStore {
+    dir: PathBuf,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+impl std::fmt::Debug for ModelStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelStore({})", self.dir.display())
+    }
+}
+
+fn execution(message: String) -> DataFusionError {
+    DataFusionError::Execution(message)
+}
+
+impl ModelStore {
+    /// The store of `workspace` (its `[pipeline] models` folder).
+    pub fn new(workspace: &Workspace) -> Self {
+        Self::in_dir(workspace.root.join(&workspace.config.pipeline.models))
+    }
+
+    /// A store over `dir`.
+    pub fn in_dir(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of model `name`; names are letters, digits, `_` and `-`.
+    pub fn path(&self, name: &str) -> Result<PathBuf> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(DataFusionError::Plan(format!(
+                "model name '{name}': use letters, digits, '_' and '-' only (it names the file \
+                 {}/NAME.json)",
+                self.dir.display()
+            )));
+        }
+        Ok(self.dir.join(format!("{name}.json")))
+    }
+
+    /// Save `model` of `kind` as `name`, returning the file written.
+    pub fn save<T: Serialize>(
+        &self,
+        name: &str,
+        kind: &str,
+        trained_on: &str,
+        metrics: Vec<(String, f64)>,
+        model: &T,
+    ) -> Result<PathBuf> {
+        let path = self.path(name)?;
+        let file = File {
+            header: Header {
+                format: FORMAT.to_string(),
+                version: VERSION,
+                name: name.to_string(),
+                kind: kind.to_string(),
+                trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                trained_on: trained_on.to_string(),
+                metrics,
+            },
+            model,
+        };
+        let io = |e: std::io::Error| execution(format!("saving model {}: {e}", path.display()));
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| execution(format!("encoding model '{name}': {e}")))?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text + "\n").map_err(io)?;
+        std::fs::rename(&temporary, &path).map_err(io)?;
+        Ok(path)
+    }
+
+    /// Model `name` of `kind`, read from its file (again when the file changed). `retrain`
+    /// says how to make it, for the error when it is missing or unreadable.
+    pub fn load<T>(&self, name: &str, kind: &str, retrain: &str) -> Result<Arc<T>>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let path = self.path(name)?;
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|e| {
+                execution(format!(
+                    "model '{name}' is not trained: cannot read {} ({e}); {retrain}",
+                    path.display()
+                ))
+            })?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, model)) = cache.get(name)
+            && *at == modified
+            && let Ok(model) = Arc::clone(model).downcast::<T>()
+        {
+            return Ok(model);
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| execution(format!("model file {}: {e}", path.display())))?;
+        let model: Arc<T> = Arc::new(parse(&path, &text, kind, retrain)?);
+        let shared: Arc<dyn Any + Send + Sync> = model.clone();
+        cache.insert(name.to_string(), (modified, shared));
+        Ok(model)
+    }
+
+    /// The headers of every model file in the folder, by name; files that are not c360
+    /// models are listed with the reason in `Err`.
+    pub fn list(&self) -> Result<Vec<(PathBuf, std::result::Result<Header, String>)>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(execution(format!(
+                    "listing models in {}: {e}",
+                    self.dir.display()
+                )));
+            }
+        };
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let header = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| header(&text));
+            out.push((path, header));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+/// The header of a model file's text.
+fn header(text: &str) -> std::result::Result<Header, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
+    if let Some(format) = value.get("format").and_then(|f| f.as_str())
+        && format != FORMAT
+    {
+        // Other c360 files (the match models) keep their own header.
+        return Ok(Header {
+            format: format.to_string(),
+            version: value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32,
+            name: value
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .into(),
+            kind: format
+                .trim_start_matches("c360 ")
+                .trim_end_matches(" model")
+                .into(),
+            trained_at: value
+                .get("trained_at")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .into(),
+            trained_on: String::new(),
+            metrics: Vec::new(),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a c360 model file ({e})"))
+}
+
+fn parse<T: DeserializeOwned>(path: &Path, text: &str, kind: &str, retrain: &str) -> Result<T> {
+    let shown = path.display();
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        execution(format!(
+            "model file {shown} is not valid JSON ({e}); {retrain}"
+        ))
+    })?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(execution(format!(
+            "model file {shown} is not a c360 model (no \"format\": \"{FORMAT}\"); {retrain}"
+        )));
+    }
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version != u64::from(VERSION) {
+        return Err(execution(format!(
+            "model file {shown} is version {version}; this c360 reads version {VERSION}: {retrain}"
+        )));
+    }
+    let found = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    if found != kind {
+        return Err(execution(format!(
+            "model file {shown} holds a '{found}' model, not a '{kind}' model"
+        )));
+    }
+    let file: File<T> = serde_json::from_value(value)
+        .map_err(|e| execution(format!("model file {shown} is damaged ({e}); {retrain}")))?;
+    Ok(file.model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Toy {
+        weight: f64,
+    }
+
+    #[test]
+    fn saves_loads_and_refuses_bad_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = ModelStore::in_dir(dir.path().join("models"));
+        let retrain = "refit it";
+        let e = store
+            .load::<Toy>("toy", "toy", retrain)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is not trained") && e.contains("refit it"),
+            "{e}"
+        );
+        store
+            .save(
+                "toy",
+                "toy",
+                "t",
+                vec![("ll".into(), -1.0)],
+                &Toy { weight: 2.0 },
+            )
+            .expect("saves");
+        assert_eq!(
+            store
+                .load::<Toy>("toy", "toy", retrain)
+                .expect("loads")
+                .weight,
+            2.0
+        );
+        let e = store
+            .load::<Toy>("toy", "churn", retrain)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("holds a 'toy' model, not a 'churn' model"),
+            "{e}"
+        );
+        let path = store.path("toy").expect("a path");
+        for (text, want) in [
+            ("{not json", "is not valid JSON"),
+            ("{\"format\": \"other\"}", "is not a c360 model"),
+            (
+                "{\"format\": \"c360 model\", \"version\": 9}",
+                "is version 9",
+            ),
+            (
+                "{\"format\": \"c360 model\", \"version\": 1, \"kind\": \"toy\"}",
+                "is damaged",
+            ),
+        ] {
+            std::fs::write(&path, text).expect("writes");
+            // A new store, so the cache of the good file is not what answers.
+            let fresh = ModelStore::in_dir(dir.path().join("models"));
+            let e = fresh
+                .load::<Toy>("toy", "toy", retrain)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want) && e.contains("toy.json"), "{text}: {e}");
+        }
+        assert!(store.path("../etc").is_err());
+        let listed = store.list().expect("lists");
+        assert_eq!(listed.len(), 1);
+    }
+}
