@@ -1,7 +1,10 @@
-//! Models fitted from SQL: k-means segments (`kmeans_segments`), and the plumbing of table
-//! functions whose work runs when the query executes.
+//! Models fitted from SQL: k-means segments (`kmeans_segments`), lifetime value
+//! (`fit_clv_model`), classifiers (`train_classifier`, `decision_tree_rules`), the model files
+//! they are saved in (`store`, `list_models`), and the plumbing of table functions whose work
+//! runs when the query executes.
 
 pub mod args;
+pub mod classifier;
 pub mod clv;
 pub mod clv_fit;
 pub mod deferred;
@@ -17,15 +20,29 @@ use datafusion::prelude::SessionContext;
 use self::store::ModelStore;
 
 /// Table functions with the argument (from 0) that names the table they read.
-pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] =
-    &[("kmeans_segments", 0), ("fit_clv_model", 1)];
+pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] = &[
+    ("kmeans_segments", 0),
+    ("fit_clv_model", 1),
+    ("train_classifier", 1),
+    ("train_classifier", 4),
+    ("decision_tree_rules", 0),
+];
 
 /// Table functions whose first argument names the model file they write.
-pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model"];
+pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model", "train_classifier"];
 
 /// Scalar functions whose first argument names the model file they read.
-pub const MODEL_SCORING_FUNCTIONS: &[&str] =
-    &["p_alive", "expected_purchases", "expected_spend", "clv"];
+pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
+    "p_alive",
+    "expected_purchases",
+    "expected_spend",
+    "clv",
+    "churn_probability",
+    "predict_probability",
+    "churn_factors",
+    "churn_percentile",
+    "churn_risk_band",
+];
 
 /// Register the model table functions, saving and listing models in `store`.
 pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
@@ -35,6 +52,16 @@ pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
         Arc::new(clv_fit::FitClvModel {
             store: Arc::clone(store),
         }),
+    );
+    ctx.register_udtf(
+        "train_classifier",
+        Arc::new(classifier::train::TrainClassifier {
+            store: Arc::clone(store),
+        }),
+    );
+    ctx.register_udtf(
+        "decision_tree_rules",
+        Arc::new(classifier::tree::DecisionTreeRules),
     );
     ctx.register_udtf(
         "list_models",

@@ -297,3 +297,32 @@ mod tests {
         assert!(err.contains("references itself"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn table_functions_name_the_tables_they_read_and_the_models_they_fit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("churn_model.sql");
+        std::fs::write(
+            &path,
+            "SELECT * FROM train_classifier('churn',\n  'churn_training', 'churned', 'customer_id', 'churn_holdout')",
+        )
+        .expect("writes");
+        let ctx = SessionContext::new();
+        let model = parse_model(&ctx, dir.path(), &path, &BTreeMap::new()).expect("parses");
+        assert_eq!(
+            model.references,
+            ["churn_holdout", "churn_training", "train_classifier"]
+        );
+        assert_eq!(model.fits, ["churn"]);
+        std::fs::write(&path, "SELECT p_alive('clv', 1, 1, 2) AS p FROM fit_report")
+            .expect("writes");
+        let model = parse_model(&ctx, dir.path(), &path, &BTreeMap::new()).expect("parses");
+        assert_eq!(model.references, ["fit_report"]);
+        // (A session without the c360 table functions counts the call itself as a table.)
+        assert_eq!(model.scores_with, ["clv"]);
+    }
+}

@@ -1,6 +1,7 @@
-//! The descriptive 360 on the sample workspace: features, journey, funnel, cohorts and
-//! segments are published, consistent with each other, and attribute anonymous web events to
-//! the right person (scored against the generator's ground truth).
+//! The whole sample pipeline, run once: the descriptive 360 (features, journey, funnel,
+//! cohorts and segments are published, consistent with each other, and attribute anonymous web
+//! events to the right person, scored against the generator's ground truth), then the
+//! predictions (`predictive::check`).
 
 use c360::pipeline::{self, RunOptions};
 use c360::{Engine, Workspace};
@@ -12,6 +13,7 @@ async fn the_descriptive_models_are_published_and_consistent() {
     let output = tempfile::tempdir().expect("temp dir");
     let mut workspace = Workspace::load(&repo()).expect("sample workspace");
     workspace.config.pipeline.output = output.path().display().to_string();
+    workspace.config.pipeline.models = output.path().join("models").display().to_string();
     let engine = Engine::open(&workspace).await.expect("open");
     let summary = pipeline::run(&engine, &RunOptions::default())
         .await
@@ -109,4 +111,6 @@ async fn the_descriptive_models_are_published_and_consistent() {
             OR email_open_rate > 1 OR r_score NOT BETWEEN 1 AND 5")
     .await;
     assert_eq!(off_scale, "0");
+
+    super::predictive::check(ctx, &customers).await;
 }

@@ -13,6 +13,7 @@ async fn the_sample_identity_graph_is_scored_against_the_truth() {
     let output = tempfile::tempdir().expect("temp dir");
     let mut workspace = Workspace::load(&repo()).expect("sample workspace");
     workspace.config.pipeline.output = output.path().display().to_string();
+    workspace.config.pipeline.models = output.path().join("models").display().to_string();
     let engine = Engine::open(&workspace).await.expect("open");
     let summary = pipeline::run(&engine, &RunOptions::default())
         .await

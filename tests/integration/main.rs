@@ -9,4 +9,5 @@ mod identity;
 mod matching;
 mod object_store_s3;
 mod pipeline;
+mod predictive;
 mod query_cli;

@@ -16,6 +16,7 @@ use super::common::{repo, scalar};
 async fn sample(scratch: &TempDir) -> Workspace {
     let mut workspace = Workspace::load(&repo()).expect("sample workspace");
     workspace.config.pipeline.output = scratch.path().join("output").display().to_string();
+    workspace.config.pipeline.models = scratch.path().join("models").display().to_string();
     let identity = workspace
         .config
         .matching

@@ -347,7 +347,7 @@ fn kernel(
             }
             Output::ExpectedSpend => {
                 let (x, m) = (values[0], values[1]);
-                if x < 0.0 || (x > 0.0 && !(m > 0.0)) {
+                if x < 0.0 || (x > 0.0 && (m.is_nan() || m <= 0.0)) {
                     return exec_err!(
                         "{name}: row {row}: frequency {x} and monetary_value {m}: expected \
                          frequency >= 0 and a positive mean value"

@@ -346,6 +346,8 @@ pub fn summarise(
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+
     use super::*;
 
     #[test]
@@ -392,7 +394,7 @@ mod tests {
         let ts = |v: &[i64]| -> ArrayRef {
             Arc::new(
                 Int64Array::from(v.iter().map(|d| d * MICROS_PER_DAY).collect::<Vec<_>>())
-                    .reinterpret_cast::<datafusion::arrow::datatypes::TimestampMicrosecondType>(),
+                    .reinterpret_cast::<TimestampMicrosecondType>(),
             )
         };
         let values = |v: &[f64]| -> ArrayRef { Arc::new(Float64Array::from(v.to_vec())) };

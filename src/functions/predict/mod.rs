@@ -1,7 +1,9 @@
 //! Prediction functions: customer summaries for lifetime value (`clv_summary`) and the
 //! functions that apply the models fitted from SQL (`p_alive`, `expected_purchases`,
-//! `expected_spend`, `clv`), reading them from the workspace's model files.
+//! `expected_spend`, `clv`, `churn_probability`, `churn_factors`, ...), reading them from the
+//! workspace's model files.
 
+pub mod classifier_functions;
 pub mod clv_functions;
 pub mod clv_summary;
 
@@ -13,7 +15,9 @@ use crate::models::store::ModelStore;
 
 /// The scalar functions of this family, reading models from `store`.
 pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
-    clv_functions::functions(store)
+    let mut functions = clv_functions::functions(store);
+    functions.extend(classifier_functions::functions(store));
+    functions
 }
 
 /// The aggregate functions of this family.

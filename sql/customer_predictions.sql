@@ -1,0 +1,39 @@
+-- Predictions per customer as of the data's end. Churn: the probability that an active
+-- customer goes quiet in the next 90 days (churn_model), its percentile and risk band among
+-- the holdout's customers, and the five factors that moved it most; customers with no
+-- activity in the last 90 days are already lapsed ('lapsed', no score). Lifetime value: the
+-- BG/NBD probability of being alive, expected order days in the next 90 days, the Gamma-Gamma
+-- expected order value and the 12-month value at 1% a month (clv_fit); NULL for customers who
+-- never ordered.
+WITH churn AS (
+  SELECT customer_id,
+         churn_probability('churn', days_since_activity, tenure_days, days_since_order, orders,
+           orders_30d, orders_90d, orders_90_180d, spend, spend_90d, web_30d, web_90d,
+           web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed,
+           tickets, tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial,
+           subscribed, cancelled, cancelled_90d) AS churn_probability,
+         churn_factors('churn', days_since_activity, tenure_days, days_since_order, orders,
+           orders_30d, orders_90d, orders_90_180d, spend, spend_90d, web_30d, web_90d,
+           web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed,
+           tickets, tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial,
+           subscribed, cancelled, cancelled_90d) AS churn_factors
+  FROM churn_scoring
+),
+value AS (
+  SELECT customer_id,
+         p_alive('clv', frequency, recency, t) AS p_alive,
+         expected_purchases('clv', 90, frequency, recency, t) AS expected_orders_90d,
+         expected_spend('clv', frequency, monetary_value) AS expected_order_value,
+         clv('clv', 12, 0.01, frequency, recency, t, monetary_value) AS clv_12m
+  FROM clv_inputs
+)
+SELECT c.customer_id,
+       ch.churn_probability,
+       churn_percentile('churn', ch.churn_probability) AS churn_percentile,
+       CASE WHEN ch.customer_id IS NULL THEN 'lapsed'
+            ELSE churn_risk_band('churn', ch.churn_probability) END AS churn_risk,
+       ch.churn_factors,
+       v.p_alive, v.expected_orders_90d, v.expected_order_value, v.clv_12m
+FROM customers c
+LEFT JOIN churn ch ON ch.customer_id = c.customer_id
+LEFT JOIN value v ON v.customer_id = c.customer_id
