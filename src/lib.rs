@@ -110,6 +110,12 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     // Published models are read far more often than written: snappy (DuckDB's default too)
     // writes ~15% faster than DataFusion's zstd(3) and reads faster; [engine.options] overrides.
     config.options_mut().execution.parquet.compression = Some("snappy".to_string());
+    // Strings read from Parquet as plain Utf8, not Utf8View. A view array taken through a
+    // chain of hash joins keeps pointing into the whole build side's buffers, and a sort or
+    // join counts those shared buffers once per batch: customer_features at 115,000 customers
+    // asked the pool for 52 GB. Plain strings are copied by each join, so memory is what the
+    // rows hold. [engine.options] can turn views back on.
+    config.options_mut().execution.parquet.schema_force_view_types = false;
     for (key, value) in &engine.options {
         config
             .options_mut()
