@@ -115,7 +115,11 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     // join counts those shared buffers once per batch: customer_features at 115,000 customers
     // asked the pool for 52 GB. Plain strings are copied by each join, so memory is what the
     // rows hold. [engine.options] can turn views back on.
-    config.options_mut().execution.parquet.schema_force_view_types = false;
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     for (key, value) in &engine.options {
         config
             .options_mut()

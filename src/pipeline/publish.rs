@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -235,12 +235,25 @@ pub async fn register_version(
 }
 
 /// Register the Parquet files of a folder (a URL ending in `/`) as table `name`, replacing any
-/// table of that name.
+/// table of that name. String columns are read as plain Utf8 even where the files' Arrow
+/// schema says Utf8View (see `session_context`: views taken through join chains keep whole
+/// build sides alive, counted once per batch).
 pub async fn register_parquet_folder(ctx: &SessionContext, name: &str, folder: &str) -> Result<()> {
     let url = ListingTableUrl::parse(folder)?;
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let schema = options.infer_schema(&ctx.state(), &url).await?;
+    let inferred = options.infer_schema(&ctx.state(), &url).await?;
+    let schema = Arc::new(Schema::new_with_metadata(
+        inferred
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8View => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8)),
+                _ => Arc::clone(f),
+            })
+            .collect::<Vec<_>>(),
+        inferred.metadata().clone(),
+    ));
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);
