@@ -71,7 +71,7 @@ struct ProbabilityDoc;
 #[user_doc(
     doc_section(label = "Prediction Functions"),
     description = "Why: the five features that moved this customer's score most, each with \
-        its value and its contribution in log-odds (exact TreeSHAP; positive raises the \
+        its value and its contribution in log-odds (path attribution; positive raises the \
         probability), largest first. The contributions of all features plus the model's base \
         add up to the score's log-odds.",
     syntax_example = "churn_factors(model, feature_1, ..., feature_n)",

@@ -1,5 +1,5 @@
 //! Binary classifiers trained from SQL: a gradient-boosted tree model (forust-ml, a pure-Rust
-//! GBM on stable Rust with exact TreeSHAP contributions; PerpetualBooster, its successor, needs
+//! GBM on stable Rust with per-feature contributions; PerpetualBooster, its successor, needs
 //! a nightly compiler) over the columns of a table, with its features and their types, the
 //! holdout metrics and the distribution of holdout scores (for percentiles and risk bands)
 //! saved beside it.
@@ -199,14 +199,17 @@ impl ClassifierModel {
             .collect()
     }
 
-    /// Exact TreeSHAP contributions (log-odds) per row: `features + 1` values, the bias last.
+    /// Path attributions (log-odds) per row: `features + 1` values, the bias last. Each split
+    /// on a row's path gives its feature the change of the node's mean value (Saabas; XGBoost's
+    /// approximate contributions): they add up to the score, and cost one pass down each tree,
+    /// where exact TreeSHAP took 2 ms per row on the 100,000-customer benchmark.
     pub fn contributions(&self, data: &[f64], rows: usize) -> Vec<f64> {
         if rows == 0 {
             return Vec::new();
         }
         let matrix = Matrix::new(data, rows, self.features.len());
         self.booster
-            .predict_contributions(&matrix, ContributionsMethod::Shapley, false)
+            .predict_contributions(&matrix, ContributionsMethod::Average, false)
     }
 
     /// The percentile rank (0-100) of a score: the share of holdout scores at or below it, so

@@ -132,7 +132,13 @@ pub async fn read_labelled(
     key: &str,
 ) -> Result<Labelled> {
     let frame = ctx
-        .sql(&format!("SELECT * FROM {}", quote(table)))
+        // In key order, so that the validation rows and therefore the model are the same on
+        // the same data whatever order the table's files list their rows in.
+        .sql(&format!(
+            "SELECT * FROM {} ORDER BY {}",
+            quote(table),
+            quote(key)
+        ))
         .await
         .map_err(|e| DataFusionError::Plan(format!("{function}: reading table '{table}': {e}")))?;
     let schema = frame.schema().as_arrow().clone();
