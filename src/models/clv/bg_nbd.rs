@@ -29,15 +29,25 @@ impl BgNbd {
 
     /// The log-likelihood of one customer (equation 6 of the paper).
     pub fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        self.log_likelihood_with(self.frequency_terms(x), x, t_x, t)
+    }
+
+    /// The part of the log-likelihood that depends on the frequency alone (the gamma and beta
+    /// functions), to be computed once per distinct frequency when fitting.
+    pub fn frequency_terms(&self, x: f64) -> f64 {
         let Self { r, alpha, a, b } = *self;
-        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
-        let a2 = ln_beta(a, b + x) - ln_beta(a, b);
+        ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b)
+    }
+
+    /// The log-likelihood of one customer given `frequency_terms(x)`.
+    pub fn log_likelihood_with(&self, terms: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        let Self { r, alpha, a, b } = *self;
         let a3 = -(r + x) * (alpha + t).ln();
         if x > 0.0 {
             let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln();
-            a1 + a2 + log_add_exp(a3, a4)
+            terms + log_add_exp(a3, a4)
         } else {
-            a1 + a2 + a3
+            terms + a3
         }
     }
 

@@ -240,12 +240,29 @@ pub fn fit_purchase(
         );
     }
     let objective = |p: &[f64]| {
-        let model = Purchase::new(kind, p);
-        -customers
-            .iter()
-            .map(|(c, w)| w * model.log_likelihood(c.frequency, c.recency, c.t))
-            .sum::<f64>()
-            / total
+        let sum = match Purchase::new(kind, p) {
+            // The gamma and beta terms depend on the frequency alone: once per distinct value
+            // (the customers come sorted by frequency).
+            Purchase::BgNbd(model) => {
+                let mut last = f64::NAN;
+                let mut terms = 0.0;
+                customers
+                    .iter()
+                    .map(|(c, w)| {
+                        if c.frequency != last {
+                            last = c.frequency;
+                            terms = model.frequency_terms(c.frequency);
+                        }
+                        w * model.log_likelihood_with(terms, c.frequency, c.recency, c.t)
+                    })
+                    .sum::<f64>()
+            }
+            model => customers
+                .iter()
+                .map(|(c, w)| w * model.log_likelihood(c.frequency, c.recency, c.t))
+                .sum::<f64>(),
+        };
+        -sum / total
     };
     // Start from 1 for every parameter except the scale, at the mean age (keeps the first
     // simplex where the likelihood is not flat, whatever the unit of time).
