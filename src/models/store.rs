@@ -144,8 +144,10 @@ impl ModelStore {
                     path.display()
                 ))
             })?;
+        // Keyed by kind too: asking for another kind must read the file (and refuse it).
+        let key = format!("{kind}/{name}");
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, model)) = cache.get(name)
+        if let Some((at, model)) = cache.get(&key)
             && *at == modified
             && let Ok(model) = Arc::clone(model).downcast::<T>()
         {
@@ -155,7 +157,7 @@ impl ModelStore {
             .map_err(|e| execution(format!("model file {}: {e}", path.display())))?;
         let model: Arc<T> = Arc::new(parse(&path, &text, kind, retrain)?);
         let shared: Arc<dyn Any + Send + Sync> = model.clone();
-        cache.insert(name.to_string(), (modified, shared));
+        cache.insert(key, (modified, shared));
         Ok(model)
     }
 
