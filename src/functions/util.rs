@@ -13,7 +13,8 @@ use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Signature, TypeSignature, TypeSignatureClass, Volatility,
+    Coercion, ColumnarValue, ScalarFunctionArgs, Signature, TypeSignature, TypeSignatureClass,
+    Volatility,
 };
 
 /// A signature of `n` string arguments (Utf8, LargeUtf8 or Utf8View, no casting).
@@ -239,4 +240,31 @@ pub fn for_each_state_row(
         f(&row_lists)?;
     }
     Ok(())
+}
+
+/// Argument `index` of a scalar call when it is a string constant (a model or setup name).
+pub fn string_constant(args: &ScalarFunctionArgs, index: usize) -> Option<String> {
+    match args.args.get(index)? {
+        ColumnarValue::Scalar(
+            ScalarValue::Utf8(Some(n))
+            | ScalarValue::Utf8View(Some(n))
+            | ScalarValue::LargeUtf8(Some(n)),
+        ) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+/// A kernel's result as the call's shape: one value when every argument was a constant.
+pub fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
+    if args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+    {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(array))
+    }
 }

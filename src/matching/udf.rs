@@ -8,7 +8,7 @@ use datafusion::arrow::array::{
     ArrayRef, Float64Builder, ListBuilder, StringBuilder, StructArray, StructBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
@@ -18,6 +18,7 @@ use datafusion_macros::user_doc;
 use super::Matching;
 use super::comparison::{NULL_LEVEL, Values, levels};
 use super::model::{MatchModel, probability};
+use crate::functions::util::{finish, string_constant};
 
 /// The scalar functions of matching.
 pub fn functions(matching: &Arc<Matching>) -> Vec<ScalarUDF> {
@@ -50,18 +51,11 @@ fn model_and_arrays(
     function: &str,
     args: &ScalarFunctionArgs,
 ) -> Result<(Arc<MatchModel>, Vec<ArrayRef>)> {
-    let name = match args.args.first() {
-        Some(ColumnarValue::Scalar(
-            ScalarValue::Utf8(Some(n))
-            | ScalarValue::Utf8View(Some(n))
-            | ScalarValue::LargeUtf8(Some(n)),
-        )) => n.clone(),
-        _ => {
-            return exec_err!(
-                "{function}: the first argument must name a [matching.NAME] of c360.toml as a \
-                 string literal, such as {function}('identity', l.email, r.email, ...)"
-            );
-        }
+    let Some(name) = string_constant(args, 0) else {
+        return exec_err!(
+            "{function}: the first argument must name a [matching.NAME] of c360.toml as a \
+             string literal, such as {function}('identity', l.email, r.email, ...)"
+        );
     };
     let model = matching.model(&name)?;
     let expected = 1 + 2 * model.comparisons.len();
@@ -117,20 +111,6 @@ fn exact_term<'a>(
     (level == 0 && model.comparisons[k].term_frequencies.is_some())
         .then(|| values.term(i))
         .flatten()
-}
-
-fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
-    if args
-        .args
-        .iter()
-        .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-    {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-            &array, 0,
-        )?))
-    } else {
-        Ok(ColumnarValue::Array(array))
-    }
 }
 
 #[user_doc(

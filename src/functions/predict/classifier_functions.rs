@@ -11,13 +11,14 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type};
 use datafusion::arrow::error::ArrowError;
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
+use crate::functions::util::{finish, string_constant};
 use crate::models::classifier::{ClassifierModel, KIND, risk_band};
 use crate::models::store::ModelStore;
 
@@ -195,18 +196,11 @@ impl ScalarUDFImpl for ClassifierFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let model_name = match args.args.first() {
-            Some(ColumnarValue::Scalar(
-                ScalarValue::Utf8(Some(n))
-                | ScalarValue::Utf8View(Some(n))
-                | ScalarValue::LargeUtf8(Some(n)),
-            )) => n.clone(),
-            _ => {
-                return exec_err!(
-                    "{name}: the model must be a string constant naming models/NAME.json, such \
-                     as {name}('churn', ...)"
-                );
-            }
+        let Some(model_name) = string_constant(&args, 0) else {
+            return exec_err!(
+                "{name}: the model must be a string constant naming models/NAME.json, such \
+                 as {name}('churn', ...)"
+            );
         };
         let retrain = format!(
             "train it with SELECT * FROM train_classifier('{model_name}', 'TABLE', 'LABEL', 'KEY')"
@@ -260,17 +254,7 @@ impl ScalarUDFImpl for ClassifierFunc {
                 }
             }
         };
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(array))
-        }
+        finish(array, &args)
     }
 
     fn documentation(&self) -> Option<&Documentation> {

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Float64Builder};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
+use crate::functions::util::{finish, string_constant};
 use crate::models::clv::{ClvModel, Summary};
 use crate::models::store::ModelStore;
 
@@ -242,18 +243,11 @@ impl ScalarUDFImpl for ClvFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let model_name = match args.args.first() {
-            Some(ColumnarValue::Scalar(
-                ScalarValue::Utf8(Some(n))
-                | ScalarValue::Utf8View(Some(n))
-                | ScalarValue::LargeUtf8(Some(n)),
-            )) => n.clone(),
-            _ => {
-                return exec_err!(
-                    "{name}: the model must be a string constant naming models/NAME.json, such \
-                     as {name}('clv', ...)"
-                );
-            }
+        let Some(model_name) = string_constant(&args, 0) else {
+            return exec_err!(
+                "{name}: the model must be a string constant naming models/NAME.json, such \
+                 as {name}('clv', ...)"
+            );
         };
         let retrain = format!(
             "fit it with SELECT * FROM fit_clv_model('{model_name}', 'TABLE') over a table of \
@@ -270,17 +264,7 @@ impl ScalarUDFImpl for ClvFunc {
             })
             .collect::<Result<Vec<Float64Array>>>()?;
         let array = kernel(self.output, &model, &columns, args.number_rows)?;
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(array))
-        }
+        finish(array, &args)
     }
 
     fn documentation(&self) -> Option<&Documentation> {
