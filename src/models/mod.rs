@@ -1,5 +1,6 @@
 //! Models fitted from SQL: k-means segments (`kmeans_segments`), lifetime value
-//! (`fit_clv_model`), classifiers (`train_classifier`, `decision_tree_rules`), the model files
+//! (`fit_clv_model`), classifiers (`train_classifier`, `decision_tree_rules`), uplift models
+//! (`train_uplift`) and the offer decisions on them (`next_best_offer`, `allocate_offers`), the model files
 //! they are saved in (`store`, `list_models`), and the plumbing of table functions whose work
 //! runs when the query executes.
 
@@ -10,8 +11,10 @@ pub mod clv_fit;
 pub mod deferred;
 pub mod kmeans;
 pub mod list;
+pub mod offers;
 pub mod segments;
 pub mod store;
+pub mod uplift;
 
 use std::sync::Arc;
 
@@ -26,10 +29,14 @@ pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] = &[
     ("train_classifier", 1),
     ("train_classifier", 4),
     ("decision_tree_rules", 0),
+    ("train_uplift", 1),
+    ("train_uplift", 5),
+    ("next_best_offer", 0),
+    ("allocate_offers", 0),
 ];
 
 /// Table functions whose first argument names the model file they write.
-pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model", "train_classifier"];
+pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model", "train_classifier", "train_uplift"];
 
 /// Scalar functions whose first argument names the model file they read.
 pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
@@ -42,6 +49,9 @@ pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
     "churn_factors",
     "churn_percentile",
     "churn_risk_band",
+    "offer_uplift",
+    "offer_acceptance",
+    "offer_baseline",
 ];
 
 /// Register the model table functions, saving and listing models in `store`.
@@ -62,6 +72,20 @@ pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
     ctx.register_udtf(
         "decision_tree_rules",
         Arc::new(classifier::tree::DecisionTreeRules),
+    );
+    ctx.register_udtf(
+        "train_uplift",
+        Arc::new(uplift::train::TrainUplift {
+            store: Arc::clone(store),
+        }),
+    );
+    ctx.register_udtf(
+        "next_best_offer",
+        Arc::new(offers::next_best::NextBestOffer),
+    );
+    ctx.register_udtf(
+        "allocate_offers",
+        Arc::new(offers::allocate::AllocateOffers),
     );
     ctx.register_udtf(
         "list_models",

@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use crate::functions::util::{finish, string_constant};
-use crate::models::classifier::{ClassifierModel, KIND, risk_band};
+use crate::models::classifier::{ClassifierModel, KIND, check_arity, risk_band};
 use crate::models::store::ModelStore;
 
 /// Contributions listed by `churn_factors`.
@@ -214,21 +214,7 @@ impl ScalarUDFImpl for ClassifierFunc {
             .collect::<Result<Vec<ArrayRef>>>()?;
         let array = match self.output {
             Output::Probability | Output::Factors => {
-                let expected = model.features.len();
-                if columns.len() != expected {
-                    let order = model
-                        .features
-                        .iter()
-                        .map(|f| f.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return exec_err!(
-                        "{name}('{model_name}', ...) takes {} arguments, got {}: the name, then \
-                         the features in the order the model was trained on: {order}",
-                        expected + 1,
-                        columns.len() + 1
-                    );
-                }
+                check_arity(name, &model_name, &model.features, columns.len())?;
                 let data = model.matrix(&columns, name)?;
                 if self.output == Output::Probability {
                     Arc::new(Float64Array::from(

@@ -24,7 +24,7 @@ pub struct Metrics {
 }
 
 /// JSON has no NaN: an undefined metric is written as null and read back as NaN.
-mod nan_as_null {
+pub mod nan_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

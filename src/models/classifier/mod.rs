@@ -175,28 +175,66 @@ impl std::fmt::Debug for ClassifierModel {
     }
 }
 
+/// The column-major matrix of `columns`, one per feature in order, as f64 with NaN for
+/// missing.
+pub fn encode_columns(
+    features: &[Feature],
+    columns: &[ArrayRef],
+    function: &str,
+) -> Result<Vec<f64>> {
+    let rows = columns.first().map_or(0, |c| c.len());
+    let mut data = Vec::with_capacity(rows * features.len());
+    for (feature, column) in features.iter().zip(columns) {
+        feature.encode(column, function, &mut data)?;
+    }
+    Ok(data)
+}
+
+/// The probability of the positive class per row of a column-major matrix of `cols` columns.
+pub fn predict_probabilities(
+    booster: &GradientBooster,
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+) -> Vec<f64> {
+    if rows == 0 {
+        return Vec::new();
+    }
+    let matrix = Matrix::new(data, rows, cols);
+    booster
+        .predict(&matrix, false)
+        .into_iter()
+        .map(|log_odds| 1.0 / (1.0 + (-log_odds).exp()))
+        .collect()
+}
+
+/// Check that a scoring function got one column per feature, naming them in order if not.
+pub fn check_arity(function: &str, model: &str, features: &[Feature], got: usize) -> Result<()> {
+    if got == features.len() {
+        return Ok(());
+    }
+    let order = features
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    exec_err!(
+        "{function}('{model}', ...) takes {} arguments, got {}: the name, then the features in \
+         the order the model was trained on: {order}",
+        features.len() + 1,
+        got + 1
+    )
+}
+
 impl ClassifierModel {
     /// The column-major matrix of `columns`, one per feature in order.
     pub fn matrix(&self, columns: &[ArrayRef], function: &str) -> Result<Vec<f64>> {
-        let rows = columns.first().map_or(0, |c| c.len());
-        let mut data = Vec::with_capacity(rows * self.features.len());
-        for (feature, column) in self.features.iter().zip(columns) {
-            feature.encode(column, function, &mut data)?;
-        }
-        Ok(data)
+        encode_columns(&self.features, columns, function)
     }
 
     /// The probability of the positive class per row of a column-major matrix.
     pub fn probabilities(&self, data: &[f64], rows: usize) -> Vec<f64> {
-        if rows == 0 {
-            return Vec::new();
-        }
-        let matrix = Matrix::new(data, rows, self.features.len());
-        self.booster
-            .predict(&matrix, false)
-            .into_iter()
-            .map(|log_odds| 1.0 / (1.0 + (-log_odds).exp()))
-            .collect()
+        predict_probabilities(&self.booster, data, rows, self.features.len())
     }
 
     /// Path attributions (log-odds) per row: `features + 1` values, the bias last. Each split

@@ -21,7 +21,9 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 
 use super::metrics::{Metrics, evaluate};
-use super::{ClassifierModel, Feature, FeatureKind, KIND, MIN_PER_CLASS, MIN_ROWS, levels};
+use super::{
+    ClassifierModel, Feature, FeatureKind, KIND, MIN_PER_CLASS, MIN_ROWS, encode_columns, levels,
+};
 use crate::models::args::{quote, text};
 use crate::models::deferred::DeferredTable;
 use crate::models::store::ModelStore;
@@ -116,20 +118,23 @@ impl TableFunctionImpl for TrainClassifier {
     }
 }
 
-/// A labelled table read whole: feature columns by name, labels.
+/// A labelled table read whole: feature columns by name, labels, and the columns set aside.
 pub struct Labelled {
     pub columns: Vec<(String, ArrayRef)>,
     pub labels: Vec<bool>,
+    /// The `aside` columns asked for, in their order, for the same rows.
+    pub aside: Vec<ArrayRef>,
 }
 
-/// Read `table`: every column but `label` and `key` as a feature (checked), rows with a NULL
-/// label left out.
+/// Read `table`: every column but `label`, `key` and `aside` as a feature (checked), rows
+/// with a NULL label or a NULL in an `aside` column left out.
 pub async fn read_labelled(
     ctx: &SessionContext,
     function: &str,
     table: &str,
     label: &str,
     key: &str,
+    aside: &[&str],
 ) -> Result<Labelled> {
     let frame = ctx
         // In key order, so that the validation rows and therefore the model are the same on
@@ -142,7 +147,7 @@ pub async fn read_labelled(
         .await
         .map_err(|e| DataFusionError::Plan(format!("{function}: reading table '{table}': {e}")))?;
     let schema = frame.schema().as_arrow().clone();
-    for column in [label, key] {
+    for column in [label, key].iter().chain(aside) {
         if schema.field_with_name(column).is_err() {
             return plan_err!("{function}: table '{table}' has no column '{column}'");
         }
@@ -182,13 +187,17 @@ pub async fn read_labelled(
         }
     };
     let label_bool = label_bool.as_boolean();
+    let aside_whole = aside
+        .iter()
+        .map(|name| whole(schema.index_of(name)?))
+        .collect::<Result<Vec<ArrayRef>>>()?;
     let keep: Vec<usize> = (0..label_bool.len())
-        .filter(|&i| label_bool.is_valid(i))
+        .filter(|&i| label_bool.is_valid(i) && aside_whole.iter().all(|a| a.is_valid(i)))
         .collect();
     let kept = UInt32Array::from_iter_values(keep.iter().map(|&i| i as u32));
     let mut columns = Vec::new();
     for (i, field) in schema.fields().iter().enumerate() {
-        if field.name() == label || field.name() == key {
+        if field.name() == label || field.name() == key || aside.contains(&field.name().as_str()) {
             continue;
         }
         if Feature::kind_of(field.data_type()).is_none() {
@@ -208,7 +217,15 @@ pub async fn read_labelled(
         );
     }
     let labels = keep.iter().map(|&i| label_bool.value(i)).collect();
-    Ok(Labelled { columns, labels })
+    let aside = aside_whole
+        .iter()
+        .map(|a| Ok(take(a.as_ref(), &kept, None)?))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    Ok(Labelled {
+        columns,
+        labels,
+        aside,
+    })
 }
 
 /// The features of a training table, string levels taken from it (ordered by label rate).
@@ -255,21 +272,36 @@ pub fn check_labels(function: &str, table: &str, labels: &[bool]) -> Result<()> 
     Ok(())
 }
 
-fn matrix(
+/// Check that a holdout table has the training table's feature columns, in order.
+pub fn check_holdout_columns(
+    function: &str,
+    table: &str,
+    holdout: &Labelled,
+    features: &[Feature],
+) -> Result<()> {
+    let names: Vec<&String> = holdout.columns.iter().map(|c| &c.0).collect();
+    let want: Vec<&String> = features.iter().map(|f| &f.name).collect();
+    if names != want {
+        return plan_err!(
+            "{function}: holdout '{table}' has the columns {names:?}, the training table \
+             {want:?}; give both the same columns in the same order"
+        );
+    }
+    Ok(())
+}
+
+/// The column-major matrix of named `columns`, one per feature in order.
+pub fn matrix(
     features: &[Feature],
     columns: &[(String, ArrayRef)],
     function: &str,
 ) -> Result<Vec<f64>> {
-    let rows = columns.first().map_or(0, |c| c.1.len());
-    let mut data = Vec::with_capacity(rows * features.len());
-    for (feature, (_, column)) in features.iter().zip(columns) {
-        feature.encode(column, function, &mut data)?;
-    }
-    Ok(data)
+    let arrays: Vec<ArrayRef> = columns.iter().map(|(_, a)| Arc::clone(a)).collect();
+    encode_columns(features, &arrays, function)
 }
 
 /// Percentiles 0..=100 of `scores`.
-fn percentiles(scores: &[f64]) -> Vec<f64> {
+pub fn percentiles(scores: &[f64]) -> Vec<f64> {
     let mut sorted = scores.to_vec();
     sorted.sort_by(f64::total_cmp);
     if sorted.is_empty() {
@@ -290,7 +322,7 @@ fn is_validation(i: usize) -> bool {
 }
 
 /// The rows `keep` of a column-major matrix of `cols` columns.
-fn rows_of(data: &[f64], rows: usize, cols: usize, keep: &[usize]) -> Vec<f64> {
+pub fn rows_of(data: &[f64], rows: usize, cols: usize, keep: &[usize]) -> Vec<f64> {
     let mut out = Vec::with_capacity(keep.len() * cols);
     for c in 0..cols {
         let column = &data[c * rows..(c + 1) * rows];
@@ -300,7 +332,13 @@ fn rows_of(data: &[f64], rows: usize, cols: usize, keep: &[usize]) -> Vec<f64> {
 }
 
 /// Boost trees on the training rows, stopping early on the validation rows.
-fn boost(data: &[f64], rows: usize, cols: usize, labels: &[bool]) -> Result<GradientBooster> {
+pub fn boost(
+    function: &str,
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    labels: &[bool],
+) -> Result<GradientBooster> {
     let (validation, fit): (Vec<usize>, Vec<usize>) = (0..rows).partition(|&i| is_validation(i));
     let y = |idx: &[usize]| -> Vec<f64> {
         idx.iter()
@@ -328,7 +366,7 @@ fn boost(data: &[f64], rows: usize, cols: usize, labels: &[bool]) -> Result<Grad
     )];
     booster
         .fit(&matrix, &fit_y, &fit_w, Some(evaluation))
-        .map_err(|e| DataFusionError::Execution(format!("{NAME}: training failed: {e}")))?;
+        .map_err(|e| DataFusionError::Execution(format!("{function}: training failed: {e}")))?;
     Ok(booster)
 }
 
@@ -338,20 +376,13 @@ async fn train(
     spec: &Spec,
     schema: &SchemaRef,
 ) -> Result<RecordBatch> {
-    let training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key).await?;
+    let training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
     check_labels(NAME, &spec.table, &training.labels)?;
     let features = features_of(&training.columns, &training.labels, NAME)?;
     let holdout = match &spec.holdout {
         Some(table) => {
-            let holdout = read_labelled(ctx, NAME, table, &spec.label, &spec.key).await?;
-            let names: Vec<&String> = holdout.columns.iter().map(|c| &c.0).collect();
-            let want: Vec<&String> = features.iter().map(|f| &f.name).collect();
-            if names != want {
-                return plan_err!(
-                    "{NAME}: holdout '{table}' has the columns {names:?}, the training table \
-                     {want:?}; give both the same columns in the same order"
-                );
-            }
+            let holdout = read_labelled(ctx, NAME, table, &spec.label, &spec.key, &[]).await?;
+            check_holdout_columns(NAME, table, &holdout, &features)?;
             Some(holdout)
         }
         None => None,
@@ -365,7 +396,7 @@ async fn train(
     let labels = training.labels.clone();
     let features_for_fit = features.clone();
     let model = tokio::task::spawn_blocking(move || -> Result<ClassifierModel> {
-        let booster = boost(&data, rows, features_for_fit.len(), &labels)?;
+        let booster = boost(NAME, &data, rows, features_for_fit.len(), &labels)?;
         let mut model = ClassifierModel {
             label: String::new(),
             features: features_for_fit,

@@ -146,7 +146,7 @@ fn columns(spec: &Spec, data: &super::train::Labelled) -> Result<Vec<(String, bo
 }
 
 async fn rules(ctx: &SessionContext, spec: &Spec, schema: &SchemaRef) -> Result<RecordBatch> {
-    let data = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key).await?;
+    let data = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
     check_labels(NAME, &spec.table, &data.labels)?;
     let columns = columns(spec, &data)?;
     let rows = data.labels.len();

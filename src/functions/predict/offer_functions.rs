@@ -1,0 +1,175 @@
+//! `offer_uplift`, `offer_acceptance` and `offer_baseline`: apply an uplift model trained by
+//! `train_uplift` to feature columns given in the model's order.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Float64Array};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+use datafusion_macros::user_doc;
+
+use crate::functions::util::{finish, string_constant};
+use crate::models::classifier::check_arity;
+use crate::models::store::ModelStore;
+use crate::models::uplift::{KIND, UpliftModel};
+
+/// The three functions over `store`.
+pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
+    [Output::Uplift, Output::Acceptance, Output::Baseline]
+        .into_iter()
+        .map(|output| {
+            ScalarUDF::new_from_impl(OfferFunc {
+                output,
+                store: Arc::clone(store),
+                signature: Signature::variadic_any(Volatility::Stable),
+            })
+        })
+        .collect()
+}
+
+#[user_doc(
+    doc_section(label = "Prediction Functions"),
+    description = "What sending the offer adds to the probability of converting: the treated \
+        model's probability less the control model's, from the uplift model saved by \
+        train_uplift. Negative when the offer puts people off (or the customer would have \
+        bought anyway at full price). The features follow the name in the order of the \
+        training table's columns; NULL features are missing values the trees route.",
+    syntax_example = "offer_uplift(model, feature_1, ..., feature_n)",
+    sql_example = r#"```sql
+> SELECT customer_id, offer_id, offer_uplift('offers', category_share, discount_pct, ...)
+  FROM offer_scoring;
+```"#,
+    argument(name = "model", description = "The model's name (models/NAME.json)."),
+    argument(
+        name = "feature_k",
+        description = "The features, in the model's order."
+    )
+)]
+#[derive(Debug)]
+struct UpliftDoc;
+
+#[user_doc(
+    doc_section(label = "Prediction Functions"),
+    description = "The probability of converting if the offer is sent (the treated model).",
+    syntax_example = "offer_acceptance(model, feature_1, ..., feature_n)",
+    argument(name = "model", description = "The model's name."),
+    argument(
+        name = "feature_k",
+        description = "The features, in the model's order."
+    )
+)]
+#[derive(Debug)]
+struct AcceptanceDoc;
+
+#[user_doc(
+    doc_section(label = "Prediction Functions"),
+    description = "The probability of converting without the offer (the control model).",
+    syntax_example = "offer_baseline(model, feature_1, ..., feature_n)",
+    argument(name = "model", description = "The model's name."),
+    argument(
+        name = "feature_k",
+        description = "The features, in the model's order."
+    )
+)]
+#[derive(Debug)]
+struct BaselineDoc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Output {
+    Uplift,
+    Acceptance,
+    Baseline,
+}
+
+impl Output {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Uplift => "offer_uplift",
+            Self::Acceptance => "offer_acceptance",
+            Self::Baseline => "offer_baseline",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OfferFunc {
+    output: Output,
+    store: Arc<ModelStore>,
+    signature: Signature,
+}
+
+impl PartialEq for OfferFunc {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
+    }
+}
+
+impl Eq for OfferFunc {}
+
+impl std::hash::Hash for OfferFunc {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for OfferFunc {
+    fn name(&self) -> &str {
+        self.output.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if args.len() < 2 {
+            return plan_err!(
+                "{} takes the model's name and then its features",
+                self.output.name()
+            );
+        }
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = self.output.name();
+        let Some(model_name) = string_constant(&args, 0) else {
+            return exec_err!(
+                "{name}: the model must be a string constant naming models/NAME.json, such \
+                 as {name}('offers', ...)"
+            );
+        };
+        let retrain = format!(
+            "train it with SELECT * FROM train_uplift('{model_name}', 'TABLE', 'LABEL', \
+             'TREATMENT', 'KEY')"
+        );
+        let model = self
+            .store
+            .load::<UpliftModel>(&model_name, KIND, &retrain)?;
+        let columns = args.args[1..]
+            .iter()
+            .map(|a| a.to_array(args.number_rows))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        check_arity(name, &model_name, &model.features, columns.len())?;
+        let data = model.matrix(&columns, name)?;
+        let responses = model.responses(&data, args.number_rows);
+        let values = match self.output {
+            Output::Uplift => responses.uplift(),
+            Output::Acceptance => responses.treated,
+            Output::Baseline => responses.control,
+        };
+        finish(Arc::new(Float64Array::from(values)), &args)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        match self.output {
+            Output::Uplift => UpliftDoc.doc(),
+            Output::Acceptance => AcceptanceDoc.doc(),
+            Output::Baseline => BaselineDoc.doc(),
+        }
+    }
+}

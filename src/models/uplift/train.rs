@@ -1,0 +1,310 @@
+//! `train_uplift(name, table, label, treatment, key [, holdout_table])`: train an uplift model
+//! on every column of `table` except the label, the treatment flag and the key, judge it on
+//! `holdout_table` (the same columns, later in time), save it as `models/NAME.json` and return
+//! its metrics as rows.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{DataFusionError, Result, plan_err};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::SessionContext;
+
+use super::metrics::{UpliftMetrics, evaluate_uplift};
+use super::{KIND, UpliftModel};
+use crate::models::args::text;
+use crate::models::classifier::metrics::evaluate;
+use crate::models::classifier::train::{
+    Labelled, boost, check_holdout_columns, check_labels, features_of, matrix, read_labelled,
+    rows_of,
+};
+use crate::models::deferred::DeferredTable;
+use crate::models::store::ModelStore;
+
+const NAME: &str = "train_uplift";
+const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
+    model name, the training table, its boolean conversion label, its boolean treatment column \
+    (true = treated, false = the randomised control group), its key column and optionally a \
+    table with the same columns from later in time to evaluate on, such as \
+    train_uplift('offers', 'offer_training', 'converted', 'treated', 'decision_id', \
+    'offer_holdout')";
+
+/// The table function over `store`.
+#[derive(Debug)]
+pub struct TrainUplift {
+    pub store: Arc<ModelStore>,
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    name: String,
+    table: String,
+    label: String,
+    treatment: String,
+    key: String,
+    holdout: Option<String>,
+}
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("set", DataType::Utf8, false),
+        Field::new("metric", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, true),
+    ]))
+}
+
+impl TableFunctionImpl for TrainUplift {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let exprs = args.exprs();
+        if !(5..=6).contains(&exprs.len()) {
+            return plan_err!("{NAME} takes five or six arguments: {USAGE}");
+        }
+        let texts: Vec<Option<String>> = exprs.iter().map(text).collect();
+        if texts.iter().any(Option::is_none) {
+            return plan_err!("{NAME}: every argument is a string: {USAGE}");
+        }
+        let texts: Vec<String> = texts.into_iter().flatten().collect();
+        self.store.path(&texts[0])?;
+        let spec = Spec {
+            name: texts[0].clone(),
+            table: texts[1].clone(),
+            label: texts[2].clone(),
+            treatment: texts[3].clone(),
+            key: texts[4].clone(),
+            holdout: texts.get(5).cloned(),
+        };
+        let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
+        let schema = schema();
+        let out = Arc::clone(&schema);
+        let store = Arc::clone(&self.store);
+        Ok(Arc::new(DeferredTable {
+            label,
+            schema,
+            work: Arc::new(move |ctx| {
+                let (spec, schema, store) = (spec.clone(), Arc::clone(&out), Arc::clone(&store));
+                Box::pin(async move {
+                    let batch = train(&ctx, &store, &spec, &schema).await?;
+                    Ok(Box::pin(RecordBatchStreamAdapter::new(
+                        schema,
+                        futures::stream::once(async move { Ok(batch) }),
+                    )) as _)
+                })
+            }),
+        }))
+    }
+}
+
+/// A table read for uplift: features, conversions and treatment flags.
+struct Trial {
+    data: Labelled,
+    treated: Vec<bool>,
+}
+
+async fn read_trial(ctx: &SessionContext, spec: &Spec, table: &str) -> Result<Trial> {
+    let data = read_labelled(
+        ctx,
+        NAME,
+        table,
+        &spec.label,
+        &spec.key,
+        &[spec.treatment.as_str()],
+    )
+    .await?;
+    let treated = flags(&data.aside[0], table, &spec.treatment)?;
+    Ok(Trial { data, treated })
+}
+
+/// A boolean (or 0/1) column as flags.
+fn flags(array: &ArrayRef, table: &str, column: &str) -> Result<Vec<bool>> {
+    let as_bool = match array.data_type() {
+        DataType::Boolean => Arc::clone(array),
+        t if t.is_integer() => {
+            let ints = cast(array, &DataType::Int64)?;
+            if ints
+                .as_primitive::<Int64Type>()
+                .iter()
+                .flatten()
+                .any(|v| v != 0 && v != 1)
+            {
+                return plan_err!(
+                    "{NAME}: treatment '{column}' of '{table}' holds values other than 0 and 1"
+                );
+            }
+            cast(&ints, &DataType::Boolean)?
+        }
+        t => {
+            return plan_err!(
+                "{NAME}: treatment '{column}' of '{table}' is {t}; expected a boolean (true = \
+                 treated, false = control)"
+            );
+        }
+    };
+    Ok(as_bool
+        .as_boolean()
+        .iter()
+        .map(|v| v == Some(true))
+        .collect())
+}
+
+async fn train(
+    ctx: &SessionContext,
+    store: &ModelStore,
+    spec: &Spec,
+    schema: &SchemaRef,
+) -> Result<RecordBatch> {
+    let training = read_trial(ctx, spec, &spec.table).await?;
+    let labels = &training.data.labels;
+    let (treated_rows, control_rows): (Vec<usize>, Vec<usize>) =
+        (0..labels.len()).partition(|&i| training.treated[i]);
+    let pick = |idx: &[usize]| idx.iter().map(|&i| labels[i]).collect::<Vec<bool>>();
+    let (treated_labels, control_labels) = (pick(&treated_rows), pick(&control_rows));
+    check_labels(
+        NAME,
+        &format!("{} (treated rows)", spec.table),
+        &treated_labels,
+    )?;
+    check_labels(
+        NAME,
+        &format!("{} (control rows)", spec.table),
+        &control_labels,
+    )?;
+    let features = features_of(&training.data.columns, labels, NAME)?;
+    let holdout = match &spec.holdout {
+        Some(table) => {
+            let holdout = read_trial(ctx, spec, table).await?;
+            check_holdout_columns(NAME, table, &holdout.data, &features)?;
+            Some(holdout)
+        }
+        None => None,
+    };
+    let rows = labels.len();
+    let cols = features.len();
+    let data = matrix(&features, &training.data.columns, NAME)?;
+    let holdout_data = holdout
+        .as_ref()
+        .map(|h| matrix(&features, &h.data.columns, NAME))
+        .transpose()?;
+    let (treated_data, control_data) = (
+        rows_of(&data, rows, cols, &treated_rows),
+        rows_of(&data, rows, cols, &control_rows),
+    );
+    let (treated, control) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let treated = boost(
+            NAME,
+            &treated_data,
+            treated_labels.len(),
+            cols,
+            &treated_labels,
+        )?;
+        let control = boost(
+            NAME,
+            &control_data,
+            control_labels.len(),
+            cols,
+            &control_labels,
+        )?;
+        Ok((treated, control))
+    })
+    .await
+    .map_err(|e| DataFusionError::Execution(format!("{NAME}: training stopped: {e}")))??;
+    let mut model = UpliftModel {
+        label: spec.label.clone(),
+        treatment: spec.treatment.clone(),
+        features,
+        training: evaluate_uplift(&[], &[], &[]),
+        holdout: None,
+        treated,
+        control,
+    };
+    let mut out = Rows::default();
+    let responses = model.responses(&data, rows);
+    model.training = evaluate_uplift(&responses.uplift(), labels, &training.treated);
+    out.responses("training", &responses, labels, &training.treated);
+    out.uplift("training", &model.training);
+    if let (Some(h), Some(data)) = (&holdout, &holdout_data) {
+        let responses = model.responses(data, h.data.labels.len());
+        let metrics = evaluate_uplift(&responses.uplift(), &h.data.labels, &h.treated);
+        out.responses("holdout", &responses, &h.data.labels, &h.treated);
+        out.uplift("holdout", &metrics);
+        model.holdout = Some(metrics);
+    }
+    let headline = model.holdout.as_ref().unwrap_or(&model.training);
+    let metrics = vec![
+        ("qini".to_string(), headline.qini),
+        ("top_decile_uplift".to_string(), headline.top_decile_uplift),
+        ("uplift".to_string(), headline.uplift),
+    ];
+    let on = match &spec.holdout {
+        Some(h) => format!("{} (holdout {h})", spec.table),
+        None => spec.table.clone(),
+    };
+    let path = store.save(&spec.name, KIND, &on, metrics, &model)?;
+    tracing::info!("{NAME}: saved {}", path.display());
+    out.batch(&spec.name, schema)
+}
+
+/// The metric rows returned: (set, metric, value).
+#[derive(Default)]
+struct Rows(Vec<(String, String, f64)>);
+
+impl Rows {
+    fn push(&mut self, set: &str, metric: &str, value: f64) {
+        self.0.push((set.into(), metric.into(), value));
+    }
+
+    /// The AUC and log loss of each response model on its own group's rows.
+    fn responses(&mut self, set: &str, r: &super::Responses, labels: &[bool], treated: &[bool]) {
+        for (group, scores, is_group) in [
+            ("treated", &r.treated, true),
+            ("control", &r.control, false),
+        ] {
+            let (s, l): (Vec<f64>, Vec<bool>) = (0..labels.len())
+                .filter(|&i| treated[i] == is_group)
+                .map(|i| (scores[i], labels[i]))
+                .unzip();
+            let m = evaluate(&s, &l);
+            self.push(set, &format!("{group}_auc"), m.auc);
+            self.push(set, &format!("{group}_log_loss"), m.log_loss);
+        }
+    }
+
+    fn uplift(&mut self, set: &str, m: &UpliftMetrics) {
+        for (metric, value) in [
+            ("rows", m.rows as f64),
+            ("treated_rows", m.treated_rows as f64),
+            ("control_rows", m.control_rows as f64),
+            ("treated_rate", m.treated_rate),
+            ("control_rate", m.control_rate),
+            ("uplift", m.uplift),
+            ("qini", m.qini),
+            ("top_decile_uplift", m.top_decile_uplift),
+        ] {
+            self.push(set, metric, value);
+        }
+        for (i, (_, predicted, observed)) in m.deciles.iter().enumerate() {
+            self.push(set, &format!("decile_{}_predicted", i + 1), *predicted);
+            self.push(set, &format!("decile_{}_observed", i + 1), *observed);
+        }
+    }
+
+    fn batch(self, model: &str, schema: &SchemaRef) -> Result<RecordBatch> {
+        let rows = self.0;
+        Ok(RecordBatch::try_new(
+            Arc::clone(schema),
+            vec![
+                Arc::new(StringArray::from(vec![model; rows.len()])),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.0.as_str()),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.1.as_str()),
+                )),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
+            ],
+        )?)
+    }
+}
