@@ -14,7 +14,9 @@ SELECT c.customer_id, c.first_name, c.last_name, c.email, c.phone, c.postcode, c
        j.stage AS journey_stage, j.trial_at, j.paid_at, j.loyal_at, j.churned_at,
        s.rfm_segment, s.value_segment,
        p.churn_probability, p.churn_percentile, p.churn_risk, p.churn_factors,
-       p.p_alive, p.expected_orders_90d, p.expected_order_value, p.clv_12m
+       p.p_alive, p.expected_orders_90d, p.expected_order_value, p.clv_12m,
+       p.next_best_offer_id, p.next_best_offer, p.next_best_offer_channel,
+       p.next_best_offer_value
 FROM customers c
 LEFT JOIN customer_features f ON f.customer_id = c.customer_id
 LEFT JOIN customer_journey j ON j.customer_id = c.customer_id

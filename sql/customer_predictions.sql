@@ -4,7 +4,9 @@
 -- activity in the last 90 days are already lapsed ('lapsed', no score). Lifetime value: the
 -- BG/NBD probability of being alive, expected order days in the next 90 days, the Gamma-Gamma
 -- expected order value and the 12-month value at 1% a month (clv_fit); NULL for customers who
--- never ordered.
+-- never ordered. Next best offer: the most valuable offer of next_best_offers (expected value =
+-- uplift × margin − cost within the eligibility rules and the contact policy), its channel and
+-- value; NULL when no offer is worth sending.
 WITH churn AS (
   SELECT customer_id,
          churn_probability('churn', days_since_activity, tenure_days, days_since_order, orders,
@@ -33,7 +35,10 @@ SELECT c.customer_id,
        CASE WHEN ch.customer_id IS NULL THEN 'lapsed'
             ELSE churn_risk_band('churn', ch.churn_probability) END AS churn_risk,
        ch.churn_factors,
-       v.p_alive, v.expected_orders_90d, v.expected_order_value, v.clv_12m
+       v.p_alive, v.expected_orders_90d, v.expected_order_value, v.clv_12m,
+       o.offer_id AS next_best_offer_id, o.offer_name AS next_best_offer,
+       o.channel AS next_best_offer_channel, o.expected_value AS next_best_offer_value
 FROM customers c
 LEFT JOIN churn ch ON ch.customer_id = c.customer_id
 LEFT JOIN value v ON v.customer_id = c.customer_id
+LEFT JOIN next_best_offers o ON o.customer_id = c.customer_id AND o.rank = 1

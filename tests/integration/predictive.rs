@@ -14,6 +14,11 @@ use super::common::{repo, scalar};
 pub const HOLDOUT_AUC_FLOOR: f64 = 0.85;
 pub const TRUTH_AUC_FLOOR: f64 = 0.60;
 
+/// The offer model's predicted uplifts correlate with the true ones (the generator's
+/// probabilities with and without each offer, for every customer alive at the end) at least
+/// this much.
+pub const UPLIFT_CORRELATION_FLOOR: f64 = 0.25;
+
 async fn number(ctx: &SessionContext, sql: &str) -> f64 {
     scalar(ctx, sql).await.parse().unwrap_or(f64::NAN)
 }
@@ -28,7 +33,11 @@ pub async fn check(ctx: &SessionContext, customers: &str) {
     assert!(holdout >= HOLDOUT_AUC_FLOOR, "holdout AUC {holdout}");
 
     let truth = repo().join("data/truth");
-    for (name, folder) in [("truth_records", "record_person"), ("truth_churn", "churn")] {
+    for (name, folder) in [
+        ("truth_records", "record_person"),
+        ("truth_churn", "churn"),
+        ("truth_offers", "offer_outcomes"),
+    ] {
         ctx.sql(&format!(
             "CREATE EXTERNAL TABLE {name} STORED AS PARQUET LOCATION '{}/{folder}/'",
             truth.display()
@@ -104,5 +113,93 @@ pub async fn check(ctx: &SessionContext, customers: &str) {
     assert!(
         (0.03..0.25).contains(&high),
         "{high} of the scored are high risk"
+    );
+    offers(ctx).await;
+}
+
+/// The offer decisions, judged by the outcomes the generator drew for every customer alive at
+/// the end and every offer (with and without it), which no model saw: the value of each
+/// policy is the sum over its sends of (true uplift × margin − cost).
+async fn offers(ctx: &SessionContext) {
+    let truth = "CREATE VIEW true_uplift AS \
+        SELECT g.customer_id, t.offer_id, avg(t.p_offer - t.p_no_offer) AS uplift \
+        FROM truth_offers t JOIN identity_graph g ON g.source = 'shop_accounts' \
+          AND g.source_record_id = CAST(t.account_id AS VARCHAR) \
+        GROUP BY g.customer_id, t.offer_id";
+    ctx.sql(truth)
+        .await
+        .expect("view")
+        .collect()
+        .await
+        .expect("view");
+    let correlation = number(
+        ctx,
+        "SELECT corr(c.uplift, t.uplift) FROM \
+           (SELECT DISTINCT customer_id, offer_id, uplift FROM offer_candidates) c \
+         JOIN true_uplift t ON t.customer_id = c.customer_id AND t.offer_id = c.offer_id",
+    )
+    .await;
+    assert!(
+        correlation >= UPLIFT_CORRELATION_FLOOR,
+        "predicted and true uplift correlate {correlation}"
+    );
+    // The policy: every customer's best offer, when one is worth sending.
+    let policy = number(
+        ctx,
+        "SELECT sum(t.uplift * n.margin - n.cost) FROM next_best_offers n \
+         JOIN true_uplift t ON t.customer_id = n.customer_id AND t.offer_id = n.offer_id \
+         WHERE n.rank = 1",
+    )
+    .await;
+    // The same offer for everyone, as a marketer without the model would choose it: the offer
+    // whose history shows the best value per send (treated minus control conversion rate, ×
+    // margin − cost).
+    let same_offer = number(
+        ctx,
+        "WITH history AS ( \
+           SELECT offer_id, \
+                  avg(CAST(converted AS DOUBLE)) FILTER (WHERE treatment_group = 'treatment') \
+                  - avg(CAST(converted AS DOUBLE)) FILTER (WHERE treatment_group = 'control') \
+                  AS uplift \
+           FROM stg_offer_history GROUP BY offer_id), \
+         catalogue AS (SELECT DISTINCT offer_id, margin, cost FROM offer_candidates), \
+         chosen AS ( \
+           SELECT c.offer_id FROM history h JOIN catalogue c ON c.offer_id = h.offer_id \
+           ORDER BY h.uplift * c.margin - c.cost DESC LIMIT 1) \
+         SELECT sum(t.uplift * c.margin - c.cost) FROM true_uplift t \
+         JOIN chosen USING (offer_id) JOIN catalogue c USING (offer_id)",
+    )
+    .await;
+    assert!(
+        policy > same_offer && policy > 0.0,
+        "next best offer earns {policy}, the same offer for everyone {same_offer}"
+    );
+    // The allocation keeps to its budget and earns more than it spends.
+    let allocation = scalar(
+        ctx,
+        "SELECT sum(a.cost) || ' ' || sum(t.uplift * a.margin - a.cost) FROM offer_allocation a \
+         JOIN true_uplift t ON t.customer_id = a.customer_id AND t.offer_id = a.offer_id",
+    )
+    .await;
+    let parts: Vec<f64> = allocation
+        .split(' ')
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    assert!(
+        parts[0] <= 250.0 + 1e-9 && parts[1] > 0.0,
+        "allocation spends {} and earns {}",
+        parts[0],
+        parts[1]
+    );
+    // customer_360 shows the best offer of those who have one.
+    let with_offer = number(
+        ctx,
+        "SELECT count(*) FROM customer_360 WHERE next_best_offer IS NOT NULL \
+           AND next_best_offer_value > 0 AND next_best_offer_channel IS NOT NULL",
+    )
+    .await;
+    assert!(
+        with_offer > 1000.0,
+        "{with_offer} customers with a next best offer"
     );
 }
