@@ -29,11 +29,11 @@ peak() { grep 'Maximum resident' "$1" | awk '{printf "%.2f GB", $6/1048576}'; }
 
 "$C360" generate --customers "$CUSTOMERS" --seed 11 --out "$OUT/data" >/dev/null
 sed -e 's#"data/#"'"$PWD/$OUT"'/data/#' -e 's#^output = "output"#output = "'"$PWD/$OUT"'/output"#' \
-  -e 's#^models = "models"#models = "'"$PWD/$OUT"'/models"#' c360.toml >"$OUT/c360.toml"
-grep -q '^models = ' "$OUT/c360.toml" || sed -i 's#^\[pipeline\]#[pipeline]\nmodels = "'"$PWD/$OUT"'/models"#' "$OUT/c360.toml"
+  -e 's#^model = "models/#model = "'"$PWD"'/models/#' c360.toml >"$OUT/c360.toml"
+sed -i 's#^\[pipeline\]#[pipeline]\nmodels = "'"$PWD/$OUT"'/models"#' "$OUT/c360.toml"
 cp -r sql "$OUT/sql"
 /usr/bin/time -v "$C360" --workspace "$OUT" run >"$OUT/run.txt" 2>"$OUT/run.time" \
-  || { cat "$OUT/run.txt"; exit 1; }
+  || { cat "$OUT/run.txt" "$OUT/run.time"; exit 1; }
 Q() { "$C360" --workspace "$OUT" query "$@"; }
 
 echo "== offers at $CUSTOMERS customers (pipeline $(seconds "$OUT/run.time") s, peak $(peak "$OUT/run.time"))"

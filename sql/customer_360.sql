@@ -16,7 +16,9 @@ SELECT c.customer_id, c.first_name, c.last_name, c.email, c.phone, c.postcode, c
        p.churn_probability, p.churn_percentile, p.churn_risk, p.churn_factors,
        p.p_alive, p.expected_orders_90d, p.expected_order_value, p.clv_12m,
        p.next_best_offer_id, p.next_best_offer, p.next_best_offer_channel,
-       p.next_best_offer_value
+       p.next_best_offer_value,
+       p.cross_sell_probability, p.upsell_probability, p.next_category,
+       p.next_category_probability, p.predicted_nps_class
 FROM customers c
 LEFT JOIN customer_features f ON f.customer_id = c.customer_id
 LEFT JOIN customer_journey j ON j.customer_id = c.customer_id

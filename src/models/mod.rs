@@ -11,6 +11,8 @@ pub mod clv_fit;
 pub mod deferred;
 pub mod kmeans;
 pub mod list;
+pub mod metric_rows;
+pub mod multiclass;
 pub mod offers;
 pub mod segments;
 pub mod store;
@@ -29,6 +31,8 @@ pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] = &[
     ("train_classifier", 1),
     ("train_classifier", 4),
     ("decision_tree_rules", 0),
+    ("train_multiclass", 1),
+    ("train_multiclass", 4),
     ("train_uplift", 1),
     ("train_uplift", 5),
     ("next_best_offer", 0),
@@ -36,7 +40,12 @@ pub const TABLE_READING_FUNCTIONS: &[(&str, usize)] = &[
 ];
 
 /// Table functions whose first argument names the model file they write.
-pub const MODEL_FITTING_FUNCTIONS: &[&str] = &["fit_clv_model", "train_classifier", "train_uplift"];
+pub const MODEL_FITTING_FUNCTIONS: &[&str] = &[
+    "fit_clv_model",
+    "train_classifier",
+    "train_multiclass",
+    "train_uplift",
+];
 
 /// Scalar functions whose first argument names the model file they read.
 pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
@@ -52,6 +61,8 @@ pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
     "offer_uplift",
     "offer_acceptance",
     "offer_baseline",
+    "predict_class",
+    "class_probabilities",
 ];
 
 /// Register the model table functions, saving and listing models in `store`.
@@ -72,6 +83,12 @@ pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
     ctx.register_udtf(
         "decision_tree_rules",
         Arc::new(classifier::tree::DecisionTreeRules),
+    );
+    ctx.register_udtf(
+        "train_multiclass",
+        Arc::new(multiclass::train::TrainMulticlass {
+            store: Arc::clone(store),
+        }),
     );
     ctx.register_udtf(
         "train_uplift",

@@ -19,6 +19,14 @@ pub const TRUTH_AUC_FLOOR: f64 = 0.60;
 /// this much.
 pub const UPLIFT_CORRELATION_FLOOR: f64 = 0.25;
 
+/// The other traits on their out-of-time holdouts: the AUC of the cross-sell and upsell
+/// propensities, and the macro AUC of the next purchase category and of the future NPS class
+/// (whose accuracy must also beat always answering the most common class, or tie it).
+pub const CROSS_SELL_AUC_FLOOR: f64 = 0.80;
+pub const UPSELL_AUC_FLOOR: f64 = 0.75;
+pub const NEXT_CATEGORY_MACRO_AUC_FLOOR: f64 = 0.53;
+pub const NPS_CLASS_MACRO_AUC_FLOOR: f64 = 0.53;
+
 async fn number(ctx: &SessionContext, sql: &str) -> f64 {
     scalar(ctx, sql).await.parse().unwrap_or(f64::NAN)
 }
@@ -115,6 +123,44 @@ pub async fn check(ctx: &SessionContext, customers: &str) {
         "{high} of the scored are high risk"
     );
     offers(ctx).await;
+    traits(ctx).await;
+}
+
+/// Cross-sell, upsell, next category and NPS class, each judged on its holdout.
+async fn traits(ctx: &SessionContext) {
+    let holdout = |model: &str, metric: &str| {
+        format!("SELECT value FROM {model} WHERE set = 'holdout' AND metric = '{metric}'")
+    };
+    for (model, metric, floor) in [
+        ("cross_sell_model", "auc", CROSS_SELL_AUC_FLOOR),
+        ("upsell_model", "auc", UPSELL_AUC_FLOOR),
+        (
+            "next_category_model",
+            "macro_auc",
+            NEXT_CATEGORY_MACRO_AUC_FLOOR,
+        ),
+        ("nps_class_model", "macro_auc", NPS_CLASS_MACRO_AUC_FLOOR),
+    ] {
+        let value = number(ctx, &holdout(model, metric)).await;
+        assert!(value >= floor, "{model} holdout {metric} {value} < {floor}");
+    }
+    for (model, strictly) in [("next_category_model", true), ("nps_class_model", false)] {
+        let accuracy = number(ctx, &holdout(model, "accuracy")).await;
+        let majority = number(ctx, &holdout(model, "majority_accuracy")).await;
+        assert!(
+            accuracy > majority || (!strictly && accuracy >= majority),
+            "{model}: accuracy {accuracy}, the most common class {majority}"
+        );
+    }
+    let broken = scalar(
+        ctx,
+        "SELECT count(*) FROM customer_360 WHERE churn_risk <> 'lapsed' AND ( \
+           cross_sell_probability NOT BETWEEN 0 AND 1 OR upsell_probability NOT BETWEEN 0 AND 1 \
+           OR next_category IS NULL OR next_category_probability NOT BETWEEN 0 AND 1 \
+           OR predicted_nps_class NOT IN ('promoter', 'passive', 'detractor'))",
+    )
+    .await;
+    assert_eq!(broken, "0");
 }
 
 /// The offer decisions, judged by the outcomes the generator drew for every customer alive at

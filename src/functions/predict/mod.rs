@@ -6,6 +6,7 @@
 pub mod classifier_functions;
 pub mod clv_functions;
 pub mod clv_summary;
+pub mod multiclass_functions;
 pub mod offer_functions;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     let mut functions = clv_functions::functions(store);
     functions.extend(classifier_functions::functions(store));
     functions.extend(offer_functions::functions(store));
+    functions.extend(multiclass_functions::functions(store));
     functions
 }
 

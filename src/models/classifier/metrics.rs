@@ -40,6 +40,32 @@ pub mod nan_as_null {
     }
 }
 
+/// Rows of (count, value, value) with NaN values written as null, as [`nan_as_null`] does.
+pub mod nan_triples {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    type Triple = (usize, f64, f64);
+
+    fn finite(v: f64) -> Option<f64> {
+        v.is_finite().then_some(v)
+    }
+
+    pub fn serialize<S: Serializer>(v: &[Triple], s: S) -> Result<S::Ok, S::Error> {
+        v.iter()
+            .map(|(n, a, b)| (*n, finite(*a), finite(*b)))
+            .collect::<Vec<_>>()
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Triple>, D::Error> {
+        let rows = Vec::<(usize, Option<f64>, Option<f64>)>::deserialize(d)?;
+        Ok(rows
+            .into_iter()
+            .map(|(n, a, b)| (n, a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)))
+            .collect())
+    }
+}
+
 /// Evaluate `scores` (probabilities) against `labels`.
 pub fn evaluate(scores: &[f64], labels: &[bool]) -> Metrics {
     let rows = scores.len();

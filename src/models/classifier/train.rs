@@ -126,16 +126,24 @@ pub struct Labelled {
     pub aside: Vec<ArrayRef>,
 }
 
+/// A table read whole for training: feature columns by name, the label column as it is, and
+/// the columns set aside, for the rows whose label and set-aside columns are not NULL.
+pub struct TrainingRows {
+    pub columns: Vec<(String, ArrayRef)>,
+    pub label: ArrayRef,
+    pub aside: Vec<ArrayRef>,
+}
+
 /// Read `table`: every column but `label`, `key` and `aside` as a feature (checked), rows
 /// with a NULL label or a NULL in an `aside` column left out.
-pub async fn read_labelled(
+pub async fn read_rows(
     ctx: &SessionContext,
     function: &str,
     table: &str,
     label: &str,
     key: &str,
     aside: &[&str],
-) -> Result<Labelled> {
+) -> Result<TrainingRows> {
     let frame = ctx
         // In key order, so that the validation rows and therefore the model are the same on
         // the same data whatever order the table's files list their rows in.
@@ -160,39 +168,13 @@ pub async fn read_labelled(
         }
         Ok(concat(&parts)?)
     };
-    let label_index = schema.index_of(label)?;
-    let label_array = whole(label_index)?;
-    let label_bool = match label_array.data_type() {
-        DataType::Boolean => label_array.clone(),
-        t if t.is_integer() => {
-            let ints = cast(&label_array, &DataType::Int64)?;
-            if ints
-                .as_primitive::<Int64Type>()
-                .iter()
-                .flatten()
-                .any(|v| v != 0 && v != 1)
-            {
-                return plan_err!(
-                    "{function}: label '{label}' of '{table}' holds values other than 0 and 1; \
-                     a classifier's label is boolean (true = the class to predict)"
-                );
-            }
-            cast(&ints, &DataType::Boolean)?
-        }
-        t => {
-            return plan_err!(
-                "{function}: label '{label}' of '{table}' is {t}; expected a boolean (true = \
-                 the class to predict)"
-            );
-        }
-    };
-    let label_bool = label_bool.as_boolean();
+    let label_array = whole(schema.index_of(label)?)?;
     let aside_whole = aside
         .iter()
         .map(|name| whole(schema.index_of(name)?))
         .collect::<Result<Vec<ArrayRef>>>()?;
-    let keep: Vec<usize> = (0..label_bool.len())
-        .filter(|&i| label_bool.is_valid(i) && aside_whole.iter().all(|a| a.is_valid(i)))
+    let keep: Vec<usize> = (0..label_array.len())
+        .filter(|&i| label_array.is_valid(i) && aside_whole.iter().all(|a| a.is_valid(i)))
         .collect();
     let kept = UInt32Array::from_iter_values(keep.iter().map(|&i| i as u32));
     let mut columns = Vec::new();
@@ -216,22 +198,68 @@ pub async fn read_labelled(
             "{function}: table '{table}' has no feature columns besides '{label}' and '{key}'"
         );
     }
-    let labels = keep.iter().map(|&i| label_bool.value(i)).collect();
     let aside = aside_whole
         .iter()
         .map(|a| Ok(take(a.as_ref(), &kept, None)?))
         .collect::<Result<Vec<ArrayRef>>>()?;
-    Ok(Labelled {
+    Ok(TrainingRows {
         columns,
-        labels,
+        label: take(label_array.as_ref(), &kept, None)?,
         aside,
+    })
+}
+
+/// Read `table` as [`read_rows`] does, with a boolean (or 0/1) label.
+pub async fn read_labelled(
+    ctx: &SessionContext,
+    function: &str,
+    table: &str,
+    label: &str,
+    key: &str,
+    aside: &[&str],
+) -> Result<Labelled> {
+    let rows = read_rows(ctx, function, table, label, key, aside).await?;
+    let label_bool = match rows.label.data_type() {
+        DataType::Boolean => Arc::clone(&rows.label),
+        t if t.is_integer() => {
+            let ints = cast(&rows.label, &DataType::Int64)?;
+            if ints
+                .as_primitive::<Int64Type>()
+                .iter()
+                .flatten()
+                .any(|v| v != 0 && v != 1)
+            {
+                return plan_err!(
+                    "{function}: label '{label}' of '{table}' holds values other than 0 and 1; \
+                     a classifier's label is boolean (true = the class to predict); for more \
+                     classes use train_multiclass"
+                );
+            }
+            cast(&ints, &DataType::Boolean)?
+        }
+        t => {
+            return plan_err!(
+                "{function}: label '{label}' of '{table}' is {t}; expected a boolean (true = \
+                 the class to predict); for more classes use train_multiclass"
+            );
+        }
+    };
+    let labels = label_bool
+        .as_boolean()
+        .iter()
+        .map(|v| v == Some(true))
+        .collect();
+    Ok(Labelled {
+        columns: rows.columns,
+        labels,
+        aside: rows.aside,
     })
 }
 
 /// The features of a training table, string levels taken from it (ordered by label rate).
 pub fn features_of(
     columns: &[(String, ArrayRef)],
-    labels: &[bool],
+    labels: Option<&[bool]>,
     function: &str,
 ) -> Result<Vec<Feature>> {
     columns
@@ -239,7 +267,7 @@ pub fn features_of(
         .map(|(name, array)| {
             let kind = match Feature::kind_of(array.data_type()) {
                 Some(FeatureKind::Category(_)) => {
-                    FeatureKind::Category(levels(array, Some(labels), function)?)
+                    FeatureKind::Category(levels(array, labels, function)?)
                 }
                 Some(kind) => kind,
                 None => return plan_err!("{function}: column '{name}' cannot be a feature"),
@@ -276,10 +304,10 @@ pub fn check_labels(function: &str, table: &str, labels: &[bool]) -> Result<()> 
 pub fn check_holdout_columns(
     function: &str,
     table: &str,
-    holdout: &Labelled,
+    columns: &[(String, ArrayRef)],
     features: &[Feature],
 ) -> Result<()> {
-    let names: Vec<&String> = holdout.columns.iter().map(|c| &c.0).collect();
+    let names: Vec<&String> = columns.iter().map(|c| &c.0).collect();
     let want: Vec<&String> = features.iter().map(|f| &f.name).collect();
     if names != want {
         return plan_err!(
@@ -378,11 +406,11 @@ async fn train(
 ) -> Result<RecordBatch> {
     let training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
     check_labels(NAME, &spec.table, &training.labels)?;
-    let features = features_of(&training.columns, &training.labels, NAME)?;
+    let features = features_of(&training.columns, Some(&training.labels), NAME)?;
     let holdout = match &spec.holdout {
         Some(table) => {
             let holdout = read_labelled(ctx, NAME, table, &spec.label, &spec.key, &[]).await?;
-            check_holdout_columns(NAME, table, &holdout, &features)?;
+            check_holdout_columns(NAME, table, &holdout.columns, &features)?;
             Some(holdout)
         }
         None => None,

@@ -98,7 +98,7 @@ impl TableFunctionImpl for DecisionTreeRules {
 
 /// The tree's input columns: name (as a condition reads) and values.
 fn columns(spec: &Spec, data: &super::train::Labelled) -> Result<Vec<(String, bool, Vec<f64>)>> {
-    let features = features_of(&data.columns, &data.labels, NAME)?;
+    let features = features_of(&data.columns, Some(&data.labels), NAME)?;
     let mut out = Vec::new();
     for (feature, (_, array)) in features.iter().zip(&data.columns) {
         match &feature.kind {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::models::classifier::metrics::nan_as_null;
+use crate::models::classifier::metrics::{nan_as_null, nan_triples};
 
 /// The uplift metrics of one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,7 @@ pub struct UpliftMetrics {
     pub top_decile_uplift: f64,
     /// Per decile (highest predicted uplift first): rows, mean predicted uplift, observed
     /// uplift (NaN without treated or control rows in it).
+    #[serde(with = "nan_triples")]
     pub deciles: Vec<(usize, f64, f64)>,
 }
 

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -22,6 +22,7 @@ use crate::models::classifier::train::{
     rows_of,
 };
 use crate::models::deferred::DeferredTable;
+use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
 
 const NAME: &str = "train_uplift";
@@ -48,15 +49,6 @@ struct Spec {
     holdout: Option<String>,
 }
 
-fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("model", DataType::Utf8, false),
-        Field::new("set", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, true),
-    ]))
-}
-
 impl TableFunctionImpl for TrainUplift {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let exprs = args.exprs();
@@ -78,7 +70,7 @@ impl TableFunctionImpl for TrainUplift {
             holdout: texts.get(5).cloned(),
         };
         let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let schema = schema();
+        let schema = metric_rows::schema();
         let out = Arc::clone(&schema);
         let store = Arc::clone(&self.store);
         Ok(Arc::new(DeferredTable {
@@ -172,11 +164,11 @@ async fn train(
         &format!("{} (control rows)", spec.table),
         &control_labels,
     )?;
-    let features = features_of(&training.data.columns, labels, NAME)?;
+    let features = features_of(&training.data.columns, Some(labels), NAME)?;
     let holdout = match &spec.holdout {
         Some(table) => {
             let holdout = read_trial(ctx, spec, table).await?;
-            check_holdout_columns(NAME, table, &holdout.data, &features)?;
+            check_holdout_columns(NAME, table, &holdout.data.columns, &features)?;
             Some(holdout)
         }
         None => None,
@@ -220,7 +212,7 @@ async fn train(
         treated,
         control,
     };
-    let mut out = Rows::default();
+    let mut out = MetricRows::default();
     let responses = model.responses(&data, rows);
     model.training = evaluate_uplift(&responses.uplift(), labels, &training.treated);
     out.responses("training", &responses, labels, &training.treated);
@@ -247,15 +239,13 @@ async fn train(
     out.batch(&spec.name, schema)
 }
 
-/// The metric rows returned: (set, metric, value).
-#[derive(Default)]
-struct Rows(Vec<(String, String, f64)>);
+/// The uplift model's metric rows.
+trait UpliftRows {
+    fn responses(&mut self, set: &str, r: &super::Responses, labels: &[bool], treated: &[bool]);
+    fn uplift(&mut self, set: &str, m: &UpliftMetrics);
+}
 
-impl Rows {
-    fn push(&mut self, set: &str, metric: &str, value: f64) {
-        self.0.push((set.into(), metric.into(), value));
-    }
-
+impl UpliftRows for MetricRows {
     /// The AUC and log loss of each response model on its own group's rows.
     fn responses(&mut self, set: &str, r: &super::Responses, labels: &[bool], treated: &[bool]) {
         for (group, scores, is_group) in [
@@ -289,22 +279,5 @@ impl Rows {
             self.push(set, &format!("decile_{}_predicted", i + 1), *predicted);
             self.push(set, &format!("decile_{}_observed", i + 1), *observed);
         }
-    }
-
-    fn batch(self, model: &str, schema: &SchemaRef) -> Result<RecordBatch> {
-        let rows = self.0;
-        Ok(RecordBatch::try_new(
-            Arc::clone(schema),
-            vec![
-                Arc::new(StringArray::from(vec![model; rows.len()])),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.0.as_str()),
-                )),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.1.as_str()),
-                )),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
-            ],
-        )?)
     }
 }

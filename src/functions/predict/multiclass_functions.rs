@@ -1,0 +1,209 @@
+//! `predict_class` and `class_probabilities`: apply a model trained by `train_multiclass` to
+//! feature columns given in the model's order.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Float64Builder, ListBuilder, StringArray, StringBuilder, StructBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+use datafusion_macros::user_doc;
+
+use crate::functions::util::{finish, string_constant};
+use crate::models::classifier::check_arity;
+use crate::models::multiclass::{KIND, MulticlassModel};
+use crate::models::store::ModelStore;
+
+/// The two functions over `store`.
+pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
+    [Output::Class, Output::Ranking]
+        .into_iter()
+        .map(|output| {
+            ScalarUDF::new_from_impl(MulticlassFunc {
+                output,
+                store: Arc::clone(store),
+                signature: Signature::variadic_any(Volatility::Stable),
+            })
+        })
+        .collect()
+}
+
+#[user_doc(
+    doc_section(label = "Prediction Functions"),
+    description = "The most likely class, from the model saved by train_multiclass (ties go \
+        to the class first by name). The features follow the name in the order of the \
+        training table's columns; NULL features are missing values the trees route.",
+    syntax_example = "predict_class(model, feature_1, ..., feature_n)",
+    sql_example = r#"```sql
+> SELECT customer_id, predict_class('next_category', orders_food, orders_toys, ...)
+  FROM category_scoring;
+```"#,
+    argument(name = "model", description = "The model's name (models/NAME.json)."),
+    argument(
+        name = "feature_k",
+        description = "The features, in the model's order."
+    )
+)]
+#[derive(Debug)]
+struct ClassDoc;
+
+#[user_doc(
+    doc_section(label = "Prediction Functions"),
+    description = "Every class with its probability, most likely first: a ranking, such as \
+        the channels a customer answers best. The probabilities add up to 1.",
+    syntax_example = "class_probabilities(model, feature_1, ..., feature_n)",
+    sql_example = r#"```sql
+> SELECT class_probabilities('channel', ...)[1]['class'] AS best_channel FROM channel_scoring;
+```"#,
+    argument(name = "model", description = "The model's name."),
+    argument(
+        name = "feature_k",
+        description = "The features, in the model's order."
+    )
+)]
+#[derive(Debug)]
+struct RankingDoc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Output {
+    Class,
+    Ranking,
+}
+
+impl Output {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Class => "predict_class",
+            Self::Ranking => "class_probabilities",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct MulticlassFunc {
+    output: Output,
+    store: Arc<ModelStore>,
+    signature: Signature,
+}
+
+impl PartialEq for MulticlassFunc {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
+    }
+}
+
+impl Eq for MulticlassFunc {}
+
+impl std::hash::Hash for MulticlassFunc {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+    }
+}
+
+fn entry_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("class", DataType::Utf8, true),
+        Field::new("probability", DataType::Float64, true),
+    ])
+}
+
+fn ranking_type() -> DataType {
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(entry_fields()),
+        true,
+    )))
+}
+
+impl ScalarUDFImpl for MulticlassFunc {
+    fn name(&self) -> &str {
+        self.output.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        if args.len() < 2 {
+            return plan_err!(
+                "{} takes the model's name and then its features",
+                self.output.name()
+            );
+        }
+        Ok(match self.output {
+            Output::Class => DataType::Utf8,
+            Output::Ranking => ranking_type(),
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = self.output.name();
+        let Some(model_name) = string_constant(&args, 0) else {
+            return exec_err!(
+                "{name}: the model must be a string constant naming models/NAME.json, such \
+                 as {name}('next_category', ...)"
+            );
+        };
+        let retrain = format!(
+            "train it with SELECT * FROM train_multiclass('{model_name}', 'TABLE', 'LABEL', 'KEY')"
+        );
+        let model = self
+            .store
+            .load::<MulticlassModel>(&model_name, KIND, &retrain)?;
+        let columns = args.args[1..]
+            .iter()
+            .map(|a| a.to_array(args.number_rows))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        check_arity(name, &model_name, &model.features, columns.len())?;
+        let data = model.matrix(&columns, name)?;
+        let rows = args.number_rows;
+        let k = model.classes.len();
+        let p = model.probabilities(&data, rows);
+        let ranked = |r: usize| {
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &b| p[r * k + b].total_cmp(&p[r * k + a]).then(a.cmp(&b)));
+            order
+        };
+        let array: ArrayRef = match self.output {
+            Output::Class => Arc::new(StringArray::from_iter_values(
+                (0..rows).map(|r| model.classes[ranked(r)[0]].as_str()),
+            )),
+            Output::Ranking => {
+                let entry = StructBuilder::from_fields(entry_fields(), rows * k);
+                let mut list = ListBuilder::new(entry).with_field(Arc::new(Field::new(
+                    "item",
+                    DataType::Struct(entry_fields()),
+                    true,
+                )));
+                for r in 0..rows {
+                    let entries = list.values();
+                    for c in ranked(r) {
+                        if let Some(b) = entries.field_builder::<StringBuilder>(0) {
+                            b.append_value(&model.classes[c]);
+                        }
+                        if let Some(b) = entries.field_builder::<Float64Builder>(1) {
+                            b.append_value(p[r * k + c]);
+                        }
+                        entries.append(true);
+                    }
+                    list.append(true);
+                }
+                Arc::new(list.finish())
+            }
+        };
+        finish(array, &args)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        match self.output {
+            Output::Class => ClassDoc.doc(),
+            Output::Ranking => RankingDoc.doc(),
+        }
+    }
+}
