@@ -18,7 +18,8 @@ SELECT c.customer_id, c.first_name, c.last_name, c.email, c.phone, c.postcode, c
        p.next_best_offer_id, p.next_best_offer, p.next_best_offer_channel,
        p.next_best_offer_value,
        p.cross_sell_probability, p.upsell_probability, p.next_category,
-       p.next_category_probability, p.predicted_nps_class
+       p.next_category_probability, p.predicted_nps_class, p.preferred_channel,
+       p.preferred_channels
 FROM customers c
 LEFT JOIN customer_features f ON f.customer_id = c.customer_id
 LEFT JOIN customer_journey j ON j.customer_id = c.customer_id

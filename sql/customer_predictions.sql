@@ -9,7 +9,8 @@
 -- value; NULL when no offer is worth sending. Traits of active customers (trait_features): the
 -- probabilities of a cross-sell (a category new to them) and an upsell (half as much spend again)
 -- in the next 90 days, the most likely category of their next order with its probability, and
--- the class their next NPS answer most likely falls in.
+-- the class their next NPS answer most likely falls in; the channels ranked by how likely the
+-- customer opens an offer sent there (channel_scores), best first.
 WITH churn AS (
   SELECT customer_id,
          churn_probability('churn', days_since_activity, tenure_days, days_since_order, orders,
@@ -58,6 +59,10 @@ traits AS (
            share_accessories, share_grooming) AS predicted_nps_class
   FROM trait_features WHERE snapshot = 'score'
 ),
+channels AS (
+  SELECT customer_id, array_agg(channel ORDER BY rank) AS preferred_channels
+  FROM channel_scores GROUP BY customer_id
+),
 value AS (
   SELECT customer_id,
          p_alive('clv', frequency, recency, t) AS p_alive,
@@ -78,9 +83,11 @@ SELECT c.customer_id,
        t.cross_sell_probability, t.upsell_probability,
        t.next_categories[1]['class'] AS next_category,
        t.next_categories[1]['probability'] AS next_category_probability,
-       t.predicted_nps_class
+       t.predicted_nps_class,
+       ps.preferred_channels[1] AS preferred_channel, ps.preferred_channels
 FROM customers c
 LEFT JOIN churn ch ON ch.customer_id = c.customer_id
 LEFT JOIN value v ON v.customer_id = c.customer_id
 LEFT JOIN traits t ON t.customer_id = c.customer_id
+LEFT JOIN channels ps ON ps.customer_id = c.customer_id
 LEFT JOIN next_best_offers o ON o.customer_id = c.customer_id AND o.rank = 1

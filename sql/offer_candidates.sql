@@ -4,7 +4,9 @@
 -- discount) and the cost of a send. The sample's rules: a sample goes only to customers who have
 -- not bought its category in the last year; e-mail is closed to customers who unsubscribed and
 -- SMS to customers without a phone number. offers_in_period counts the offers sent in the last
--- 30 days, for the contact policy of next_best_offer and allocate_offers.
+-- 30 days, for the contact policy of next_best_offer and allocate_offers; channel_rank is the
+-- channel's place among those the customer answers best (channel_scores), so that an offer
+-- goes out on the customer's preferred open channel.
 WITH f AS (SELECT * FROM offer_features WHERE snapshot = 'score'),
 scored AS (
   SELECT customer_id, offer_id, category_orders,
@@ -41,7 +43,8 @@ SELECT s.customer_id, s.offer_id, c.channel, s.uplift, s.acceptance,
          WHEN 'sms' THEN cu.phone IS NULL
          ELSE false
        END AS opted_out,
-       coalesce(r.offers_in_period, 0) AS offers_in_period
+       coalesce(r.offers_in_period, 0) AS offers_in_period,
+       cs.rank AS channel_rank
 FROM scored s
 JOIN stg_offers o ON o.offer_id = s.offer_id
 JOIN order_value v ON v.category = o.category
@@ -49,3 +52,4 @@ CROSS JOIN channels c
 LEFT JOIN customer_features cf ON cf.customer_id = s.customer_id
 LEFT JOIN customers cu ON cu.customer_id = s.customer_id
 LEFT JOIN recent r ON r.customer_id = s.customer_id
+LEFT JOIN channel_scores cs ON cs.customer_id = s.customer_id AND cs.channel = c.channel

@@ -289,6 +289,35 @@ pub fn offer_response(traits: &Traits, offer: usize) -> (f64, f64) {
     (base.min(0.95), (base + lift).min(0.97))
 }
 
+/// How much a person reads offers on each channel of [`CHANNELS`] (e-mail, push, SMS), drawn
+/// once: e-mail for those who opted in to it, push for the young (app users), SMS for the older,
+/// each times a personal factor in [0.5, 1.5).
+pub fn channel_habits(rng: &mut Pcg64Mcg, id: &Identity, traits: &Traits) -> [f64; 3] {
+    let age = (CUTOFF / DAY - i64::from(id.birth_date)) as f64 / 365.25;
+    let email = if traits.email_opt_in { 1.0 } else { 0.25 };
+    let push = if age < 40.0 {
+        1.2
+    } else if age < 55.0 {
+        0.7
+    } else {
+        0.35
+    };
+    let sms = if age >= 55.0 {
+        1.2
+    } else if age >= 40.0 {
+        0.7
+    } else {
+        0.4
+    };
+    [email, push, sms].map(|h| h * (0.5 + rng.random::<f64>()))
+}
+
+/// The probability of opening an offer sent on channel `c`, for a person of `habits` and the
+/// engagement of the moment.
+pub fn open_probability(habits: &[f64; 3], engagement: f64, c: usize) -> f64 {
+    ((0.08 + 0.5 * engagement) * habits[c]).clamp(0.0, 0.95)
+}
+
 /// Weekly churn hazard from the current state.
 pub fn churn_hazard(traits: &Traits, trial_lapsed: bool, bad_tickets: u32) -> f64 {
     let h = 0.0045

@@ -30,6 +30,7 @@ struct Tables {
     truth_records: Table,
     truth_churn: Table,
     truth_offers: Table,
+    truth_channels: Table,
 }
 
 fn part(out: &Path, folder: &str, chunk: usize, kind: FileKind) -> std::path::PathBuf {
@@ -157,6 +158,7 @@ impl Tables {
                     ("channel", Str),
                     ("converted", Bool),
                     ("converted_at", Ts),
+                    ("opened", Bool),
                 ],
             )?,
             truth_records: t(
@@ -188,6 +190,18 @@ impl Tables {
                     ("converted_offer", Bool),
                 ],
             )?,
+            truth_channels: t(
+                "truth/channel_habits",
+                Parquet,
+                &[
+                    ("person_id", I64),
+                    ("account_id", I64),
+                    ("email", F64),
+                    ("push", F64),
+                    ("sms", F64),
+                    ("preferred_channel", Str),
+                ],
+            )?,
         })
     }
 
@@ -205,6 +219,7 @@ impl Tables {
             ("truth.record_person", self.truth_records.close()?),
             ("truth.churn", self.truth_churn.close()?),
             ("truth.offer_outcomes", self.truth_offers.close()?),
+            ("truth.channel_habits", self.truth_channels.close()?),
         ])
     }
 }
@@ -215,6 +230,9 @@ fn scramble(x: u64) -> i64 {
         .wrapping_mul(2_654_435_761)
         .wrapping_add(0x5bd1_e995)) as i64
 }
+
+/// Mixed into the seed for each person's second random stream.
+const SIDE_STREAM: u64 = 0xC4A7_7E15_0FFE_5EED;
 
 /// The random stream of person `p` for a seed (splitmix64 of both).
 fn person_rng(seed: u64, p: u64) -> Pcg64Mcg {
@@ -237,9 +255,12 @@ pub fn simulate_chunk(
     let mut household: Option<Identity> = None;
     for p in first..last {
         let mut rng = person_rng(seed, p);
+        // A second stream for what later versions of the generator added (channel habits and
+        // offer opens), so that every earlier table stays the same for a seed.
+        let mut side = person_rng(seed ^ SIDE_STREAM, p);
         let joins_household = p > first && rng.random_bool(0.06);
         let id = person::identity(&mut rng, p, household.as_ref().filter(|_| joins_household));
-        simulate_person(&mut tables, &mut rng, p, &id, campaigns)?;
+        simulate_person(&mut tables, &mut rng, &mut side, p, &id, campaigns)?;
         household = Some(id);
     }
     tables.close()
@@ -265,11 +286,13 @@ fn between(rng: &mut Pcg64Mcg, from: i64, to: i64) -> i64 {
 fn simulate_person(
     tables: &mut Tables,
     rng: &mut Pcg64Mcg,
+    side: &mut Pcg64Mcg,
     p: u64,
     id: &Identity,
     campaigns: &[String],
 ) -> Result<()> {
     let mut traits = person::traits(rng, id);
+    let habits = person::channel_habits(side, id, &traits);
     let span_days = (CUTOFF - START) / DAY - 14;
     let signup = START + rng.random_range(0..span_days) * DAY + rng.random_range(0..DAY);
     let (city, state, _, _) = PLACES[id.place];
@@ -551,6 +574,9 @@ fn simulate_person(
             let converted = rng.random_bool(if control { p0 } else { p1 });
             let decided = between(rng, t, end);
             let converted_at = converted.then(|| decided + rng.random_range(DAY / 24..14 * DAY));
+            let channel = (!control).then(|| rng.random_range(0..CHANNELS.len()));
+            let opened = channel
+                .map(|c| side.random_bool(person::open_probability(&habits, traits.engagement, c)));
             tables
                 .offers
                 .i(Some(p as i64 * 1000 + decisions))
@@ -558,9 +584,10 @@ fn simulate_person(
                 .i(Some(OFFERS[offer].0))
                 .t(Some(decided))
                 .s(Some(if control { "control" } else { "treatment" }))
-                .s((!control).then(|| CHANNELS[rng.random_range(0..CHANNELS.len())]))
+                .s(channel.map(|c| CHANNELS[c]))
                 .b(Some(converted))
                 .t(converted_at)
+                .b(opened)
                 .end()?;
             if let Some(at) = converted_at {
                 let cat = CATEGORIES
@@ -605,6 +632,20 @@ fn simulate_person(
         .b(Some(alive && churned_at.is_some()))
         .t(churned_at)
         .end()?;
+    if has_account {
+        let preferred = (0..CHANNELS.len())
+            .max_by(|&a, &b| habits[a].total_cmp(&habits[b]))
+            .unwrap_or(0);
+        tables
+            .truth_channels
+            .i(Some(p as i64))
+            .i(Some(account))
+            .f(Some(habits[0]))
+            .f(Some(habits[1]))
+            .f(Some(habits[2]))
+            .s(Some(CHANNELS[preferred]))
+            .end()?;
+    }
     if alive && has_account {
         for (offer, catalog) in OFFERS.iter().enumerate() {
             let (p0, p1) = person::offer_response(&traits, offer);

@@ -27,6 +27,10 @@ pub const UPSELL_AUC_FLOOR: f64 = 0.75;
 pub const NEXT_CATEGORY_MACRO_AUC_FLOOR: f64 = 0.53;
 pub const NPS_CLASS_MACRO_AUC_FLOOR: f64 = 0.53;
 
+/// The channel ranked first for a customer is the one the generator made them answer best
+/// (truth/channel_habits) this much more often than the most common preferred channel would be.
+pub const PREFERRED_CHANNEL_MARGIN: f64 = 0.08;
+
 async fn number(ctx: &SessionContext, sql: &str) -> f64 {
     scalar(ctx, sql).await.parse().unwrap_or(f64::NAN)
 }
@@ -45,6 +49,7 @@ pub async fn check(ctx: &SessionContext, customers: &str) {
         ("truth_records", "record_person"),
         ("truth_churn", "churn"),
         ("truth_offers", "offer_outcomes"),
+        ("truth_channels", "channel_habits"),
     ] {
         ctx.sql(&format!(
             "CREATE EXTERNAL TABLE {name} STORED AS PARQUET LOCATION '{}/{folder}/'",
@@ -152,6 +157,31 @@ async fn traits(ctx: &SessionContext) {
             "{model}: accuracy {accuracy}, the most common class {majority}"
         );
     }
+    let channels = scalar(
+        ctx,
+        "WITH truth AS ( \
+           SELECT g.customer_id, min(t.preferred_channel) AS channel FROM truth_channels t \
+           JOIN identity_graph g ON g.source = 'shop_accounts' \
+             AND g.source_record_id = CAST(t.account_id AS VARCHAR) \
+           GROUP BY g.customer_id), \
+         majority AS (SELECT max(n) / CAST(sum(n) AS DOUBLE) AS share \
+           FROM (SELECT count(*) AS n FROM truth GROUP BY channel)) \
+         SELECT avg(CASE WHEN p.preferred_channel = t.channel THEN 1.0 ELSE 0.0 END) \
+                || ' ' || (SELECT share FROM majority) \
+         FROM customer_360 p JOIN truth t ON t.customer_id = p.customer_id \
+         WHERE p.preferred_channel IS NOT NULL",
+    )
+    .await;
+    let parts: Vec<f64> = channels
+        .split(' ')
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    assert!(
+        parts[0] >= parts[1] + PREFERRED_CHANNEL_MARGIN,
+        "preferred channel right for {} of customers, the most common channel {}",
+        parts[0],
+        parts[1]
+    );
     let broken = scalar(
         ctx,
         "SELECT count(*) FROM customer_360 WHERE churn_risk <> 'lapsed' AND ( \

@@ -161,7 +161,12 @@ mod tests {
     use super::*;
 
     fn choice(row: usize, value: f64, cost: f64) -> Choice {
-        Choice { row, value, cost }
+        Choice {
+            row,
+            value,
+            cost,
+            channel_rank: 0,
+        }
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! of converting), `margin` (the money a conversion earns) and `cost` (of one send). Optional:
 //! `eligible` (false or NULL leaves the row out: the eligibility rules, written in SQL),
 //! `channel` (the channel it would go out on), `opted_out` (true leaves the row out: the
-//! customer refused that channel) and `offers_in_period` (offers the customer already received
-//! in the contact policy's period, counted against its maximum). A row with a NULL uplift has
+//! customer refused that channel), `channel_rank` (among the channels of one offer worth the
+//! same, the lowest rank is chosen, such as the customer's preferred channel; otherwise the
+//! first by name) and `offers_in_period` (offers the customer already received in the contact
+//! policy's period, counted against its maximum). A row with a NULL uplift has
 //! no score and is left out; a negative or NULL margin or cost is an error.
 
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub struct Choice {
     /// uplift × margin − cost.
     pub value: f64,
     pub cost: f64,
+    /// The channel's rank for the customer (lower first), for ties of value.
+    pub channel_rank: i64,
 }
 
 /// The candidates read, grouped by customer.
@@ -81,6 +85,7 @@ pub async fn read(
         ("eligible", "true"),
         ("opted_out", "false"),
         ("offers_in_period", "0"),
+        ("channel_rank", "CAST(NULL AS BIGINT)"),
     ] {
         select.push(if has(column) {
             quote(column)
@@ -90,7 +95,7 @@ pub async fn read(
     }
     let sorted = ctx
         .sql(&format!(
-            "SELECT {} FROM {} ORDER BY customer_id",
+            "SELECT {} FROM {} ORDER BY customer_id, offer_id, channel",
             select.join(", "),
             quote(table)
         ))
@@ -139,6 +144,16 @@ pub async fn read(
         })?;
     let in_period = cast(in_period, &DataType::Int64)?;
     let in_period = in_period.as_primitive::<Int64Type>();
+    let channel_rank = all
+        .column_by_name("channel_rank")
+        .filter(|c| c.data_type().is_integer() || c.data_type() == &DataType::Null)
+        .ok_or_else(|| {
+            DataFusionError::Plan(format!(
+                "{function}: column 'channel_rank' of '{table}' must be an integer"
+            ))
+        })?;
+    let channel_rank = cast(channel_rank, &DataType::Int64)?;
+    let channel_rank = channel_rank.as_primitive::<Int64Type>();
     // Plain strings whatever the session casts VARCHAR to (Utf8View by default).
     let customer = cast(all.column(0), &DataType::Utf8)?;
     let offer = cast(all.column(1), &DataType::Utf8)?;
@@ -191,6 +206,11 @@ pub async fn read(
                 row: i,
                 value: uplift.value(i) * margin.value(i) - cost.value(i),
                 cost: cost.value(i),
+                channel_rank: if channel_rank.is_valid(i) {
+                    channel_rank.value(i)
+                } else {
+                    i64::MAX
+                },
             });
         }
         best_channel_per_offer(&mut choices, offers);
@@ -215,11 +235,17 @@ pub async fn read(
     })
 }
 
-/// Keep one choice per offer (its most valuable channel), most valuable first; ties keep the
-/// earlier row. Rows without an offer id are dropped.
+/// Keep one choice per offer (its most valuable channel), most valuable first; ties go to the
+/// lower channel rank, then to the earlier row (by offer, then channel). Rows without an offer
+/// id are dropped.
 fn best_channel_per_offer(choices: &mut Vec<Choice>, offers: &StringArray) {
     choices.retain(|c| offers.is_valid(c.row));
-    choices.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.row.cmp(&b.row)));
+    choices.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then(a.channel_rank.cmp(&b.channel_rank))
+            .then(a.row.cmp(&b.row))
+    });
     let mut kept: Vec<Choice> = Vec::with_capacity(choices.len());
     for choice in choices.iter() {
         let offer = offers.value(choice.row);
