@@ -10,7 +10,6 @@ use datafusion::arrow::array::{Array, AsArray, Float64Array, RecordBatch, String
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 
 use super::args::{quote, text};
@@ -83,23 +82,15 @@ impl TableFunctionImpl for FitClvModel {
             unit,
         };
         let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let schema = schema();
-        let out = Arc::clone(&schema);
         let store = Arc::clone(&self.store);
-        Ok(Arc::new(DeferredTable {
+        Ok(DeferredTable::one_batch(
             label,
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema, store) = (spec.clone(), Arc::clone(&out), Arc::clone(&store));
-                Box::pin(async move {
-                    let batch = fit(&ctx, &store, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+            schema(),
+            move |ctx, schema| {
+                let (spec, store) = (spec.clone(), Arc::clone(&store));
+                Box::pin(async move { fit(&ctx, &store, &spec, &schema).await })
+            },
+        ))
     }
 }
 

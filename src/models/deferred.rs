@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result, plan_err};
@@ -33,6 +34,36 @@ pub struct DeferredTable {
     pub schema: SchemaRef,
     /// The work.
     pub work: Work,
+}
+
+impl DeferredTable {
+    /// A table of the one batch `batch` makes (given the querying session and the schema),
+    /// the shape of the functions that train something and return its metrics.
+    pub fn one_batch<F>(label: String, schema: SchemaRef, batch: F) -> Arc<Self>
+    where
+        F: Fn(SessionContext, SchemaRef) -> BoxFuture<'static, Result<RecordBatch>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let out = Arc::clone(&schema);
+        let work: Work = Arc::new(move |ctx| {
+            let schema = Arc::clone(&out);
+            let batch = batch(ctx, Arc::clone(&schema));
+            Box::pin(async move {
+                let batch = batch.await?;
+                Ok(Box::pin(RecordBatchStreamAdapter::new(
+                    schema,
+                    futures::stream::once(async move { Ok(batch) }),
+                )) as _)
+            })
+        });
+        Arc::new(Self {
+            label,
+            schema,
+            work,
+        })
+    }
 }
 
 impl fmt::Debug for DeferredTable {

@@ -11,7 +11,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 
 use super::args::{integer, quote, text};
@@ -85,22 +84,14 @@ impl TableFunctionImpl for KMeansSegments {
             spec.seed,
             spec.features.join(", ")
         );
-        let schema = schema();
-        let out = Arc::clone(&schema);
-        Ok(Arc::new(DeferredTable {
+        Ok(DeferredTable::one_batch(
             label,
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema) = (spec.clone(), Arc::clone(&out));
-                Box::pin(async move {
-                    let batch = fit(&ctx, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+            schema(),
+            move |ctx, schema| {
+                let spec = spec.clone();
+                Box::pin(async move { fit(&ctx, &spec, &schema).await })
+            },
+        ))
     }
 }
 

@@ -18,7 +18,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{finish, string_constant};
+use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::{ClassifierModel, KIND, check_arity, risk_band};
 use crate::models::store::ModelStore;
 
@@ -196,22 +196,13 @@ impl ScalarUDFImpl for ClassifierFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let Some(model_name) = string_constant(&args, 0) else {
-            return exec_err!(
-                "{name}: the model must be a string constant naming models/NAME.json, such \
-                 as {name}('churn', ...)"
-            );
-        };
-        let retrain = format!(
-            "train it with SELECT * FROM train_classifier('{model_name}', 'TABLE', 'LABEL', 'KEY')"
-        );
-        let model = self
-            .store
-            .load::<ClassifierModel>(&model_name, KIND, &retrain)?;
-        let columns = args.args[1..]
-            .iter()
-            .map(|a| a.to_array(args.number_rows))
-            .collect::<Result<Vec<ArrayRef>>>()?;
+        let (model_name, model, columns) = model_and_arguments::<ClassifierModel>(
+            &self.store,
+            &args,
+            name,
+            KIND,
+            "train_classifier('NAME', 'TABLE', 'LABEL', 'KEY')",
+        )?;
         let array = match self.output {
             Output::Probability | Output::Factors => {
                 check_arity(name, &model_name, &model.features, columns.len())?;

@@ -7,14 +7,14 @@ use datafusion::arrow::array::{
     ArrayRef, Float64Builder, ListBuilder, StringArray, StringBuilder, StructBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{finish, string_constant};
+use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::check_arity;
 use crate::models::multiclass::{KIND, MulticlassModel};
 use crate::models::store::ModelStore;
@@ -144,22 +144,13 @@ impl ScalarUDFImpl for MulticlassFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let Some(model_name) = string_constant(&args, 0) else {
-            return exec_err!(
-                "{name}: the model must be a string constant naming models/NAME.json, such \
-                 as {name}('next_category', ...)"
-            );
-        };
-        let retrain = format!(
-            "train it with SELECT * FROM train_multiclass('{model_name}', 'TABLE', 'LABEL', 'KEY')"
-        );
-        let model = self
-            .store
-            .load::<MulticlassModel>(&model_name, KIND, &retrain)?;
-        let columns = args.args[1..]
-            .iter()
-            .map(|a| a.to_array(args.number_rows))
-            .collect::<Result<Vec<ArrayRef>>>()?;
+        let (model_name, model, columns) = model_and_arguments::<MulticlassModel>(
+            &self.store,
+            &args,
+            name,
+            KIND,
+            "train_multiclass('NAME', 'TABLE', 'LABEL', 'KEY')",
+        )?;
         check_arity(name, &model_name, &model.features, columns.len())?;
         let data = model.matrix(&columns, name)?;
         let rows = args.number_rows;

@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array};
+use datafusion::arrow::array::Float64Array;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{finish, string_constant};
+use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::check_arity;
 use crate::models::store::ModelStore;
 use crate::models::uplift::{KIND, UpliftModel};
@@ -137,23 +137,13 @@ impl ScalarUDFImpl for OfferFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let Some(model_name) = string_constant(&args, 0) else {
-            return exec_err!(
-                "{name}: the model must be a string constant naming models/NAME.json, such \
-                 as {name}('offers', ...)"
-            );
-        };
-        let retrain = format!(
-            "train it with SELECT * FROM train_uplift('{model_name}', 'TABLE', 'LABEL', \
-             'TREATMENT', 'KEY')"
-        );
-        let model = self
-            .store
-            .load::<UpliftModel>(&model_name, KIND, &retrain)?;
-        let columns = args.args[1..]
-            .iter()
-            .map(|a| a.to_array(args.number_rows))
-            .collect::<Result<Vec<ArrayRef>>>()?;
+        let (model_name, model, columns) = model_and_arguments::<UpliftModel>(
+            &self.store,
+            &args,
+            name,
+            KIND,
+            "train_uplift('NAME', 'TABLE', 'LABEL', 'TREATMENT', 'KEY')",
+        )?;
         check_arity(name, &model_name, &model.features, columns.len())?;
         let data = model.matrix(&columns, name)?;
         let responses = model.responses(&data, args.number_rows);

@@ -13,7 +13,6 @@ use datafusion::arrow::compute::{cast, concat, take};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use forust_ml::gradientbooster::ImportanceMethod;
 use forust_ml::metric::Metric;
@@ -98,23 +97,15 @@ impl TableFunctionImpl for TrainClassifier {
             holdout,
         };
         let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let schema = schema();
-        let out = Arc::clone(&schema);
         let store = Arc::clone(&self.store);
-        Ok(Arc::new(DeferredTable {
+        Ok(DeferredTable::one_batch(
             label,
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema, store) = (spec.clone(), Arc::clone(&out), Arc::clone(&store));
-                Box::pin(async move {
-                    let batch = train(&ctx, &store, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+            schema(),
+            move |ctx, schema| {
+                let (spec, store) = (spec.clone(), Arc::clone(&store));
+                Box::pin(async move { train(&ctx, &store, &spec, &schema).await })
+            },
+        ))
     }
 }
 
@@ -219,31 +210,12 @@ pub async fn read_labelled(
     aside: &[&str],
 ) -> Result<Labelled> {
     let rows = read_rows(ctx, function, table, label, key, aside).await?;
-    let label_bool = match rows.label.data_type() {
-        DataType::Boolean => Arc::clone(&rows.label),
-        t if t.is_integer() => {
-            let ints = cast(&rows.label, &DataType::Int64)?;
-            if ints
-                .as_primitive::<Int64Type>()
-                .iter()
-                .flatten()
-                .any(|v| v != 0 && v != 1)
-            {
-                return plan_err!(
-                    "{function}: label '{label}' of '{table}' holds values other than 0 and 1; \
-                     a classifier's label is boolean (true = the class to predict); for more \
-                     classes use train_multiclass"
-                );
-            }
-            cast(&ints, &DataType::Boolean)?
-        }
-        t => {
-            return plan_err!(
-                "{function}: label '{label}' of '{table}' is {t}; expected a boolean (true = \
-                 the class to predict); for more classes use train_multiclass"
-            );
-        }
-    };
+    let label_bool = boolean_column(&rows.label, function, table, "label", label).map_err(|e| {
+        DataFusionError::Plan(format!(
+            "{e}; a classifier's label is boolean (true = the class to predict); for more \
+             classes use train_multiclass"
+        ))
+    })?;
     let labels = label_bool
         .as_boolean()
         .iter()
@@ -254,6 +226,37 @@ pub async fn read_labelled(
         labels,
         aside: rows.aside,
     })
+}
+
+/// A boolean column, or integers that are all 0 or 1, as booleans; the error names the
+/// column (`what` it is for) and what it holds.
+pub fn boolean_column(
+    array: &ArrayRef,
+    function: &str,
+    table: &str,
+    what: &str,
+    column: &str,
+) -> std::result::Result<ArrayRef, String> {
+    match array.data_type() {
+        DataType::Boolean => Ok(Arc::clone(array)),
+        t if t.is_integer() => {
+            let ints = cast(array, &DataType::Int64).map_err(|e| e.to_string())?;
+            if ints
+                .as_primitive::<Int64Type>()
+                .iter()
+                .flatten()
+                .any(|v| v != 0 && v != 1)
+            {
+                return Err(format!(
+                    "{function}: {what} '{column}' of '{table}' holds values other than 0 and 1"
+                ));
+            }
+            cast(&ints, &DataType::Boolean).map_err(|e| e.to_string())
+        }
+        t => Err(format!(
+            "{function}: {what} '{column}' of '{table}' is {t}; expected a boolean"
+        )),
+    }
 }
 
 /// The features of a training table, string levels taken from it (ordered by label rate).

@@ -13,7 +13,6 @@ use datafusion::arrow::array::{BooleanArray, Float64Array, Int64Array, RecordBat
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use linfa::prelude::*;
 use linfa_trees::{DecisionTree, TreeNode};
@@ -77,22 +76,14 @@ impl TableFunctionImpl for DecisionTreeRules {
             key,
             depth,
         };
-        let schema = schema();
-        let out = Arc::clone(&schema);
-        Ok(Arc::new(DeferredTable {
-            label: format!("{NAME}('{}')", spec.table),
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema) = (spec.clone(), Arc::clone(&out));
-                Box::pin(async move {
-                    let batch = rules(&ctx, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+        Ok(DeferredTable::one_batch(
+            format!("{NAME}('{}')", spec.table),
+            schema(),
+            move |ctx, schema| {
+                let spec = spec.clone();
+                Box::pin(async move { rules(&ctx, &spec, &schema).await })
+            },
+        ))
     }
 }
 

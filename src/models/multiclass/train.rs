@@ -11,7 +11,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 
 use super::metrics::{MulticlassMetrics, evaluate_classes};
@@ -66,23 +65,15 @@ impl TableFunctionImpl for TrainMulticlass {
             holdout: texts.get(4).cloned(),
         };
         let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let schema = metric_rows::schema();
-        let out = Arc::clone(&schema);
         let store = Arc::clone(&self.store);
-        Ok(Arc::new(DeferredTable {
+        Ok(DeferredTable::one_batch(
             label,
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema, store) = (spec.clone(), Arc::clone(&out), Arc::clone(&store));
-                Box::pin(async move {
-                    let batch = train(&ctx, &store, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+            metric_rows::schema(),
+            move |ctx, schema| {
+                let (spec, store) = (spec.clone(), Arc::clone(&store));
+                Box::pin(async move { train(&ctx, &store, &spec, &schema).await })
+            },
+        ))
     }
 }
 

@@ -15,6 +15,7 @@ use datafusion::common::{Result, plan_err};
 
 use super::candidates::{self, Choice};
 use crate::models::args::{integer, number, text};
+use crate::models::deferred::DeferredTable;
 
 const NAME: &str = "allocate_offers";
 const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \
@@ -50,14 +51,18 @@ impl TableFunctionImpl for AllocateOffers {
             },
         };
         let label = format!("{NAME}('{table}', {budget})");
-        Ok(super::deferred(label, move |ctx| {
-            let table = table.clone();
-            async move {
-                let candidates = candidates::read(&ctx, NAME, &table, Some(max_offers)).await?;
-                let chosen = allocate(&candidates.customers, &candidates.room, budget);
-                super::chosen_rows(&candidates, &chosen)
-            }
-        }))
+        Ok(DeferredTable::one_batch(
+            label,
+            super::schema(),
+            move |ctx, _| {
+                let table = table.clone();
+                Box::pin(async move {
+                    let candidates = candidates::read(&ctx, NAME, &table, Some(max_offers)).await?;
+                    let chosen = allocate(&candidates.customers, &candidates.room, budget);
+                    super::chosen_rows(&candidates, &chosen)
+                })
+            },
+        ))
     }
 }
 

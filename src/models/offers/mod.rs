@@ -13,10 +13,8 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch, 
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 
 use self::candidates::{Candidates, Choice};
-use crate::models::deferred::{DeferredTable, Work};
 
 /// The rows both functions return.
 pub fn schema() -> SchemaRef {
@@ -60,30 +58,4 @@ pub fn chosen_rows(candidates: &Candidates, chosen: &[Vec<Choice>]) -> Result<Re
             )),
         ],
     )?)
-}
-
-/// A deferred table of the function's rows.
-pub fn deferred<F, Fut>(label: String, work: F) -> Arc<DeferredTable>
-where
-    F: Fn(datafusion::prelude::SessionContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<RecordBatch>> + Send + 'static,
-{
-    let schema = schema();
-    let out = Arc::clone(&schema);
-    let work: Work = Arc::new(move |ctx| {
-        let schema = Arc::clone(&out);
-        let batch = work(ctx);
-        Box::pin(async move {
-            let batch = batch.await?;
-            Ok(Box::pin(RecordBatchStreamAdapter::new(
-                schema,
-                futures::stream::once(async move { Ok(batch) }),
-            )) as _)
-        })
-    });
-    Arc::new(DeferredTable {
-        label,
-        schema,
-        work,
-    })
 }

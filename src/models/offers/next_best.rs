@@ -7,6 +7,7 @@ use datafusion::common::{Result, plan_err};
 
 use super::candidates::{self, Choice};
 use crate::models::args::{integer, text};
+use crate::models::deferred::DeferredTable;
 
 const NAME: &str = "next_best_offer";
 const USAGE: &str = "next_best_offer(candidates, k [, max_offers]): the candidate table (one \
@@ -43,14 +44,18 @@ impl TableFunctionImpl for NextBestOffer {
             },
         };
         let label = format!("{NAME}('{table}', {k})");
-        Ok(super::deferred(label, move |ctx| {
-            let table = table.clone();
-            async move {
-                let candidates = candidates::read(&ctx, NAME, &table, max_offers).await?;
-                let chosen = top(&candidates.customers, &candidates.room, k as usize);
-                super::chosen_rows(&candidates, &chosen)
-            }
-        }))
+        Ok(DeferredTable::one_batch(
+            label,
+            super::schema(),
+            move |ctx, _| {
+                let table = table.clone();
+                Box::pin(async move {
+                    let candidates = candidates::read(&ctx, NAME, &table, max_offers).await?;
+                    let chosen = top(&candidates.customers, &candidates.room, k as usize);
+                    super::chosen_rows(&candidates, &chosen)
+                })
+            },
+        ))
     }
 }
 

@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 
 use super::metrics::{UpliftMetrics, evaluate_uplift};
@@ -18,8 +17,8 @@ use super::{KIND, UpliftModel};
 use crate::models::args::text;
 use crate::models::classifier::metrics::evaluate;
 use crate::models::classifier::train::{
-    Labelled, boost, check_holdout_columns, check_labels, features_of, matrix, read_labelled,
-    rows_of,
+    Labelled, boolean_column, boost, check_holdout_columns, check_labels, features_of, matrix,
+    read_labelled, rows_of,
 };
 use crate::models::deferred::DeferredTable;
 use crate::models::metric_rows::{self, MetricRows};
@@ -70,23 +69,15 @@ impl TableFunctionImpl for TrainUplift {
             holdout: texts.get(5).cloned(),
         };
         let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let schema = metric_rows::schema();
-        let out = Arc::clone(&schema);
         let store = Arc::clone(&self.store);
-        Ok(Arc::new(DeferredTable {
+        Ok(DeferredTable::one_batch(
             label,
-            schema,
-            work: Arc::new(move |ctx| {
-                let (spec, schema, store) = (spec.clone(), Arc::clone(&out), Arc::clone(&store));
-                Box::pin(async move {
-                    let batch = train(&ctx, &store, &spec, &schema).await?;
-                    Ok(Box::pin(RecordBatchStreamAdapter::new(
-                        schema,
-                        futures::stream::once(async move { Ok(batch) }),
-                    )) as _)
-                })
-            }),
-        }))
+            metric_rows::schema(),
+            move |ctx, schema| {
+                let (spec, store) = (spec.clone(), Arc::clone(&store));
+                Box::pin(async move { train(&ctx, &store, &spec, &schema).await })
+            },
+        ))
     }
 }
 
@@ -112,29 +103,8 @@ async fn read_trial(ctx: &SessionContext, spec: &Spec, table: &str) -> Result<Tr
 
 /// A boolean (or 0/1) column as flags.
 fn flags(array: &ArrayRef, table: &str, column: &str) -> Result<Vec<bool>> {
-    let as_bool = match array.data_type() {
-        DataType::Boolean => Arc::clone(array),
-        t if t.is_integer() => {
-            let ints = cast(array, &DataType::Int64)?;
-            if ints
-                .as_primitive::<Int64Type>()
-                .iter()
-                .flatten()
-                .any(|v| v != 0 && v != 1)
-            {
-                return plan_err!(
-                    "{NAME}: treatment '{column}' of '{table}' holds values other than 0 and 1"
-                );
-            }
-            cast(&ints, &DataType::Boolean)?
-        }
-        t => {
-            return plan_err!(
-                "{NAME}: treatment '{column}' of '{table}' is {t}; expected a boolean (true = \
-                 treated, false = control)"
-            );
-        }
-    };
+    let as_bool = boolean_column(array, NAME, table, "treatment", column)
+        .map_err(|e| DataFusionError::Plan(format!("{e} (true = treated, false = control)")))?;
     Ok(as_bool
         .as_boolean()
         .iter()
