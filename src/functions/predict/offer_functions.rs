@@ -56,6 +56,9 @@ struct UpliftDoc;
     doc_section(label = "Prediction Functions"),
     description = "The probability of converting if the offer is sent (the treated model).",
     syntax_example = "offer_acceptance(model, feature_1, ..., feature_n)",
+    sql_example = r#"```sql
+> SELECT offer_acceptance('offers', offer_kind, offer_category, discount_pct, ...) FROM offer_scoring;
+```"#,
     argument(name = "model", description = "The model's name."),
     argument(
         name = "feature_k",
@@ -69,6 +72,9 @@ struct AcceptanceDoc;
     doc_section(label = "Prediction Functions"),
     description = "The probability of converting without the offer (the control model).",
     syntax_example = "offer_baseline(model, feature_1, ..., feature_n)",
+    sql_example = r#"```sql
+> SELECT offer_baseline('offers', offer_kind, offer_category, discount_pct, ...) FROM offer_scoring;
+```"#,
     argument(name = "model", description = "The model's name."),
     argument(
         name = "feature_k",
