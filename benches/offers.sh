@@ -67,16 +67,21 @@ Q -c "
   SELECT t.offer_id AS same_offer_for_all, round(sum(t.uplift * c.margin - c.cost), 1) AS true_value
   FROM true_uplift t JOIN catalogue c USING (offer_id) GROUP BY t.offer_id ORDER BY true_value DESC"
 
-# 1,000,000 customers x 10 offers from the scoring rows of offer_features.
-COPIES=$(( (NBO_CUSTOMERS + CUSTOMERS - 1) / CUSTOMERS ))
+# 1,000,000 customers x 10 offers from the scoring rows of offer_features: the scored customers
+# repeated under new ids ("id-k") until there are NBO_CUSTOMERS.
+SCORED_CUSTOMERS=$(Q --format csv -c "SELECT count(DISTINCT customer_id) AS n FROM offer_features WHERE snapshot = 'score'" | tail -1)
+COPIES=$(( (NBO_CUSTOMERS + SCORED_CUSTOMERS - 1) / SCORED_CUSTOMERS ))
 FEATURES=$(sed -n '/offer_uplift(/,/) AS uplift/p' sql/offer_candidates.sql \
   | tr -d '\n' | sed -E "s/.*offer_uplift\('offers', //; s/\) AS uplift.*//; s/ +/ /g")
 Q --format parquet -o "$OUT/pairs.parquet" -c "
+  WITH c AS (
+    SELECT customer_id, row_number() OVER (ORDER BY customer_id) AS rn
+    FROM (SELECT DISTINCT customer_id FROM offer_features WHERE snapshot = 'score'))
   SELECT f.customer_id || '-' || CAST(k AS VARCHAR) AS customer_id, f.offer_id, $FEATURES
-  FROM offer_features f CROSS JOIN generate_series(1, $COPIES) AS g(k)
+  FROM offer_features f JOIN c ON c.customer_id = f.customer_id
+  CROSS JOIN generate_series(1, $COPIES) AS g(k)
   WHERE f.snapshot = 'score' AND f.offer_id <= 10
-    AND f.customer_id IN (SELECT customer_id FROM offer_features WHERE snapshot = 'score'
-                          GROUP BY customer_id ORDER BY customer_id LIMIT $(( NBO_CUSTOMERS / COPIES + 1 )))"
+    AND (k - 1) * $SCORED_CUSTOMERS + c.rn <= $NBO_CUSTOMERS"
 PAIRS="CREATE EXTERNAL TABLE pairs STORED AS PARQUET LOCATION '$PWD/$OUT/pairs.parquet'"
 /usr/bin/time -v "$C360" --workspace "$OUT" query --format parquet -o "$OUT/scored.parquet" -c "$PAIRS;
   SELECT p.customer_id, p.offer_id, 'email' AS channel, offer_uplift('offers', $FEATURES) AS uplift,

@@ -112,8 +112,9 @@ pub fn allocate(customers: &[Vec<Choice>], room: &[usize], budget: f64) -> Vec<V
         spent += scratch.iter().map(|&i| c[i].cost).sum::<f64>();
     }
     fill(customers, room, budget - spent, &mut chosen);
+    // Most valuable first; the sort is stable, so ties keep the customers' order of choices.
     for c in chosen.iter_mut() {
-        c.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.row.cmp(&b.row)));
+        c.sort_by(|a, b| b.value.total_cmp(&a.value));
     }
     chosen
 }
@@ -146,12 +147,12 @@ fn fill(customers: &[Vec<Choice>], room: &[usize], mut left: f64, chosen: &mut [
         .flat_map(|(k, c)| c.iter().map(move |choice| (k, *choice)))
         .filter(|(k, c)| c.value > 0.0 && !chosen[*k].iter().any(|x| x.row == c.row))
         .collect();
-    // Best value per cost first; among equals the more valuable send.
+    // Best value per cost first; among equals the more valuable send, then the customers'
+    // order (the sort is stable).
     rest.sort_by(|a, b| {
         (b.1.value / b.1.cost.max(f64::MIN_POSITIVE))
             .total_cmp(&(a.1.value / a.1.cost.max(f64::MIN_POSITIVE)))
             .then(b.1.value.total_cmp(&a.1.value))
-            .then(a.1.row.cmp(&b.1.row))
     });
     for (k, c) in rest {
         if chosen[k].len() < room[k] && c.cost <= left {

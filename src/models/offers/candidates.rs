@@ -11,10 +11,11 @@
 //! policy's period, counted against its maximum). A row with a NULL uplift has
 //! no score and is left out; a negative or NULL margin or cost is an error.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::{cast, concat_batches, partition};
+use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
@@ -95,7 +96,7 @@ pub async fn read(
     }
     let sorted = ctx
         .sql(&format!(
-            "SELECT {} FROM {} ORDER BY customer_id, offer_id, channel",
+            "SELECT {} FROM {}",
             select.join(", "),
             quote(table)
         ))
@@ -171,12 +172,24 @@ pub async fn read(
         };
         format!("customer {}, offer {}", text(&customer), text(&offer))
     };
-    let mut customers = Vec::new();
-    let mut room = Vec::new();
-    for range in partition(&[Arc::clone(&customer)])?.ranges() {
+    // The rows of each customer, customers in the order of their ids (rows without one have
+    // no one to send to and are left out).
+    let ids = customer.as_string::<i32>();
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for i in 0..ids.len() {
+        if ids.is_valid(i) {
+            groups.entry(ids.value(i)).or_default().push(i);
+        }
+    }
+    let mut groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let channels = channel.as_string::<i32>();
+    let mut customers = Vec::with_capacity(groups.len());
+    let mut room = Vec::with_capacity(groups.len());
+    for (_, rows) in &groups {
         let mut choices: Vec<Choice> = Vec::new();
         let mut received = 0i64;
-        for i in range.clone() {
+        for &i in rows {
             for (what, column) in [("cost", cost), ("margin", margin)] {
                 if column.is_null(i) || column.value(i) < 0.0 || column.value(i).is_nan() {
                     return plan_err!(
@@ -213,7 +226,7 @@ pub async fn read(
                 },
             });
         }
-        best_channel_per_offer(&mut choices, offers);
+        best_channel_per_offer(&mut choices, offers, channels);
         let left = max_offers.map_or(usize::MAX, |m| {
             m.saturating_sub(usize::try_from(received).unwrap_or(0))
         });
@@ -236,15 +249,16 @@ pub async fn read(
 }
 
 /// Keep one choice per offer (its most valuable channel), most valuable first; ties go to the
-/// lower channel rank, then to the earlier row (by offer, then channel). Rows without an offer
-/// id are dropped.
-fn best_channel_per_offer(choices: &mut Vec<Choice>, offers: &StringArray) {
+/// lower channel rank, then by offer id and channel name. Rows without an offer id are dropped.
+fn best_channel_per_offer(choices: &mut Vec<Choice>, offers: &StringArray, channels: &StringArray) {
+    let channel = |row: usize| channels.is_valid(row).then(|| channels.value(row));
     choices.retain(|c| offers.is_valid(c.row));
     choices.sort_by(|a, b| {
         b.value
             .total_cmp(&a.value)
             .then(a.channel_rank.cmp(&b.channel_rank))
-            .then(a.row.cmp(&b.row))
+            .then(offers.value(a.row).cmp(offers.value(b.row)))
+            .then(channel(a.row).cmp(&channel(b.row)))
     });
     let mut kept: Vec<Choice> = Vec::with_capacity(choices.len());
     for choice in choices.iter() {
