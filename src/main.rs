@@ -64,6 +64,9 @@ enum Command {
         #[arg(long, default_value = "data/truth/record_person")]
         truth: PathBuf,
     },
+    /// The interactive SQL shell (psql-style meta commands: \? lists them); SQL piped into it
+    /// runs as a script that stops at the first error.
+    Shell,
     /// Run SQL statements and print the results.
     Query {
         /// SQL text (several statements separated by ';').
@@ -100,7 +103,13 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let outcome = if matches!(cli.command, Command::Shell) {
+        // The shell drives the runtime itself, between reading lines.
+        shell(&cli, &runtime).map(|()| ExitCode::SUCCESS)
+    } else {
+        runtime.block_on(dispatch(cli))
+    };
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -125,6 +134,18 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+fn shell(cli: &Cli, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
+    let dir = workspace_dir(cli)?;
+    let workspace = if dir.join(c360::config::CONFIG_FILE).exists() {
+        Workspace::load(&dir)?
+    } else {
+        Workspace::empty(&dir)
+    };
+    let engine = runtime.block_on(Engine::open(&workspace))?;
+    c360::shell::repl::run(c360::shell::session::Shell::new(engine), runtime)?;
+    Ok(())
 }
 
 fn workspace_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
@@ -188,6 +209,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Shell => unreachable!("the shell runs outside dispatch"),
         Command::Query {
             command,
             file,

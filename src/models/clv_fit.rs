@@ -19,7 +19,7 @@ use super::store::ModelStore;
 use crate::functions::predict::clv_functions::KIND;
 
 const NAME: &str = "fit_clv_model";
-const USAGE: &str = "fit_clv_model(name, table [, purchase_model [, unit]]) with the model \
+pub const USAGE: &str = "fit_clv_model(name, table [, purchase_model [, unit]]) with the model \
     name, a table with columns frequency, recency, t and optionally monetary_value, \
     purchase_model 'bg_nbd' (default) or 'pareto_nbd', and the unit of recency and t: 'day' \
     (default), 'week' or 'month'; such as fit_clv_model('clv', 'clv_inputs')";

@@ -65,6 +65,21 @@ pub const MODEL_SCORING_FUNCTIONS: &[&str] = &[
     "class_probabilities",
 ];
 
+/// How a table function of this module is called, for the shell's `\h`.
+pub fn table_function_usage(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "kmeans_segments" => segments::USAGE,
+        "fit_clv_model" => clv_fit::USAGE,
+        "train_classifier" => classifier::train::USAGE,
+        "decision_tree_rules" => classifier::tree::USAGE,
+        "train_multiclass" => multiclass::train::USAGE,
+        "train_uplift" => uplift::train::USAGE,
+        "next_best_offer" => offers::next_best::USAGE,
+        "allocate_offers" => offers::allocate::USAGE,
+        _ => return None,
+    })
+}
+
 /// Register the model table functions, saving and listing models in `store`.
 pub fn register(ctx: &SessionContext, store: &Arc<ModelStore>) {
     segments::register(ctx);

@@ -17,7 +17,7 @@ use super::args::{integer, quote, text};
 use super::deferred::DeferredTable;
 use super::kmeans;
 
-const USAGE: &str = "kmeans_segments(table, key, k, seed, feature, ...) with the table, key and \
+pub const USAGE: &str = "kmeans_segments(table, key, k, seed, feature, ...) with the table, key and \
     feature column names as strings and k and seed as integers, such as \
     kmeans_segments('customer_features', 'customer_id', 5, 42, 'recency_days', 'frequency', 'monetary')";
 

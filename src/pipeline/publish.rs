@@ -289,3 +289,16 @@ pub async fn register_published(
     }
     Ok(names)
 }
+
+/// The rows of every published model, from the manifest (empty when nothing is published or
+/// the output cannot be read).
+pub async fn published_rows(engine: &crate::Engine) -> BTreeMap<String, u64> {
+    let Ok(output) = Output::open(&engine.ctx, &engine.workspace) else {
+        return BTreeMap::new();
+    };
+    output
+        .read_manifest()
+        .await
+        .map(|m| m.models.into_iter().map(|(k, v)| (k, v.rows)).collect())
+        .unwrap_or_default()
+}

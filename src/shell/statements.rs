@@ -84,18 +84,31 @@ pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>)
             Err(e) => Err(e),
         };
         if let Err(e) = result {
-            let mut message = strip_context(&e);
-            if count > 1 {
-                message = format!("statement {}: {message}", index + 1);
-            }
-            if let Some(diagnosis) = engine
-                .diagnose_sources(tables.iter().map(String::as_str))
-                .await
-            {
-                message = format!("{message}\n  cause: {diagnosis}");
-            }
+            let message = failure_message(engine, &e, &tables, index, count).await;
             return Err(C360Error::Query(message));
         }
     }
     Ok(())
+}
+
+/// What to tell about a failed statement: DataFusion's message without its context chain,
+/// which statement it was when there were several, and the source file at fault if one is.
+pub async fn failure_message(
+    engine: &Engine,
+    error: &datafusion::error::DataFusionError,
+    tables: &[String],
+    index: usize,
+    count: usize,
+) -> String {
+    let mut message = strip_context(error);
+    if count > 1 {
+        message = format!("statement {}: {message}", index + 1);
+    }
+    if let Some(diagnosis) = engine
+        .diagnose_sources(tables.iter().map(String::as_str))
+        .await
+    {
+        message = format!("{message}\n  cause: {diagnosis}");
+    }
+    message
 }

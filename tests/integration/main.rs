@@ -11,3 +11,4 @@ mod object_store_s3;
 mod pipeline;
 mod predictive;
 mod query_cli;
+mod shell;

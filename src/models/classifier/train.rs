@@ -28,7 +28,7 @@ use crate::models::deferred::DeferredTable;
 use crate::models::store::ModelStore;
 
 const NAME: &str = "train_classifier";
-const USAGE: &str = "train_classifier(name, table, label, key [, holdout_table]): the model \
+pub const USAGE: &str = "train_classifier(name, table, label, key [, holdout_table]): the model \
     name, the training table, its boolean label column, its key column (left out of the \
     features) and optionally a table with the same columns labelled later in time to evaluate \
     on, such as train_classifier('churn', 'churn_training', 'churned', 'customer_id', \

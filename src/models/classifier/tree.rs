@@ -24,7 +24,7 @@ use crate::models::args::{integer, text};
 use crate::models::deferred::DeferredTable;
 
 const NAME: &str = "decision_tree_rules";
-const USAGE: &str = "decision_tree_rules(table, label, key [, max_depth]) with the table, its \
+pub const USAGE: &str = "decision_tree_rules(table, label, key [, max_depth]) with the table, its \
     boolean label and key columns as strings and the depth (1 to 8, default 3), such as \
     decision_tree_rules('churn_training', 'churned', 'customer_id', 3)";
 

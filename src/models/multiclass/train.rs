@@ -25,7 +25,7 @@ use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
 
 const NAME: &str = "train_multiclass";
-const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_table]): the model \
+pub const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_table]): the model \
     name, the training table, its label column (the classes), its key column (left out of the \
     features) and optionally a table with the same columns labelled later in time to evaluate \
     on, such as train_multiclass('next_category', 'category_training', 'next_category', \

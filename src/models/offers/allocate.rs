@@ -18,7 +18,7 @@ use crate::models::args::{integer, number, text};
 use crate::models::deferred::DeferredTable;
 
 const NAME: &str = "allocate_offers";
-const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \
+pub const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \
     (as for next_best_offer), the money the campaign may spend on sends, and the most offers \
     a customer may get (default 1, less the offers_in_period already sent), such as \
     allocate_offers('offer_candidates', 500.0, 1)";

@@ -10,7 +10,7 @@ use crate::models::args::{integer, text};
 use crate::models::deferred::DeferredTable;
 
 const NAME: &str = "next_best_offer";
-const USAGE: &str = "next_best_offer(candidates, k [, max_offers]): the candidate table (one \
+pub const USAGE: &str = "next_best_offer(candidates, k [, max_offers]): the candidate table (one \
     row per customer and offer, and optionally channel, with customer_id, offer_id, uplift, \
     margin, cost and optionally eligible, channel, opted_out, offers_in_period), how many offers \
     to list per customer, and the contact policy's maximum offers per customer in its period \

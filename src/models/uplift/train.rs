@@ -25,7 +25,7 @@ use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
 
 const NAME: &str = "train_uplift";
-const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
+pub const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
     model name, the training table, its boolean conversion label, its boolean treatment column \
     (true = treated, false = the randomised control group), its key column and optionally a \
     table with the same columns from later in time to evaluate on, such as \
