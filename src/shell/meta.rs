@@ -93,6 +93,10 @@ pub async fn run(shell: &mut Shell, line: &str, out: &mut dyn Write) -> Result<F
                 say(out, &format!("Format is {}.", argument.to_lowercase()))?;
             }
         }
+        "\\pager" => {
+            shell.settings.pager = toggle(command, argument, shell.settings.pager)?;
+            say(out, &format!("Pager is {}.", on_off(shell.settings.pager)))?;
+        }
         "\\maxrows" => {
             let n: usize = argument.parse().map_err(|_| {
                 C360Error::Query(format!(

@@ -72,6 +72,7 @@ fn refresh(shell: &Shell, runtime: &tokio::runtime::Runtime, vocabulary: &Mutex<
 }
 
 fn interactive(mut shell: Shell, runtime: &tokio::runtime::Runtime) -> Result<()> {
+    shell.settings.terminal = std::io::stdout().is_terminal();
     let config = Config::builder()
         .auto_add_history(false)
         .completion_type(rustyline::CompletionType::List)

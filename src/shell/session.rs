@@ -3,10 +3,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::{csv, json};
+use datafusion::physical_plan::execute_stream;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
@@ -56,6 +58,10 @@ pub struct Settings {
     pub max_rows: usize,
     /// Results go to this file (appended) instead of the screen.
     pub output: Option<PathBuf>,
+    /// On a terminal: a progress line for statements running over a second, and results
+    /// taller than the terminal through the pager ($PAGER, else less).
+    pub terminal: bool,
+    pub pager: bool,
 }
 
 impl Default for Settings {
@@ -66,6 +72,8 @@ impl Default for Settings {
             expanded: false,
             max_rows: 40,
             output: None,
+            terminal: false,
+            pager: true,
         }
     }
 }
@@ -107,7 +115,7 @@ impl Shell {
     /// Run every SQL statement of `sql`, printing each result; stops at the first error.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<()> {
         let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-            .map_err(|e| C360Error::Query(e.to_string()))?;
+            .map_err(|e| C360Error::Query(with_position(&e.to_string(), sql)))?;
         let count = statements.len();
         for (index, statement) in statements.into_iter().enumerate() {
             let started = Instant::now();
@@ -122,13 +130,30 @@ impl Shell {
                 let plan = state.statement_to_plan(statement).await?;
                 let df = self.engine.ctx.execute_logical_plan(plan).await?;
                 let has_columns = !df.schema().fields().is_empty();
-                let stream = df.execute_stream().await?;
-                Ok::<_, datafusion::error::DataFusionError>((has_columns, stream))
+                let physical = df.create_physical_plan().await?;
+                let stream = execute_stream(Arc::clone(&physical), self.engine.ctx.task_ctx())?;
+                Ok::<_, datafusion::error::DataFusionError>((has_columns, physical, stream))
             }
             .await;
             let shown = match result {
-                Ok((false, _)) => Ok(None),
-                Ok((true, stream)) => self.print(stream, out).await.map(Some),
+                Ok((false, _, mut stream)) => {
+                    // Statements without rows (CREATE ...) still run to their end.
+                    let mut done = Ok(None);
+                    while let Some(batch) = stream.next().await {
+                        if let Err(e) = batch {
+                            done = Err(e);
+                            break;
+                        }
+                    }
+                    done
+                }
+                Ok((true, physical, stream)) => {
+                    let ticker = self
+                        .settings
+                        .terminal
+                        .then(|| super::progress::start(physical, started));
+                    self.print(stream, ticker, out).await.map(Some)
+                }
                 Err(e) => Err(e),
             };
             match shown {
@@ -154,6 +179,7 @@ impl Shell {
     async fn print(
         &self,
         mut stream: datafusion::physical_plan::SendableRecordBatchStream,
+        ticker: Option<super::progress::Ticker>,
         screen: &mut dyn Write,
     ) -> datafusion::error::Result<String> {
         let schema = stream.schema();
@@ -181,6 +207,11 @@ impl Shell {
         }
         // Stop the query: what is not shown is not read.
         drop(stream);
+        if let Some(ticker) = ticker {
+            ticker.stop();
+        }
+        let paged = self.settings.terminal && self.settings.pager && self.settings.output.is_none();
+        let mut buffer: Vec<u8> = Vec::new();
         let mut file;
         let out: &mut dyn Write = match &self.settings.output {
             Some(path) => {
@@ -196,7 +227,8 @@ impl Shell {
                     })?;
                 &mut file
             }
-            None => screen,
+            None if paged => &mut buffer,
+            None => &mut *screen,
         };
         match self.settings.format {
             ShellFormat::Table | ShellFormat::Markdown => {
@@ -235,6 +267,9 @@ impl Shell {
             }
         }
         out.flush()?;
+        if paged {
+            super::pager::show(&buffer, screen)?;
+        }
         Ok(match (rows, more) {
             (_, true) => format!("{rows} rows shown, more not read (\\maxrows N or 0 for all)"),
             (1, _) => "1 row".to_string(),
@@ -243,6 +278,41 @@ impl Shell {
     }
 }
 
+/// A parser message with the statement's line and a caret under the column it names ("at
+/// Line: 2, Column: 8").
+fn with_position(message: &str, sql: &str) -> String {
+    let position = message.rsplit_once("Line: ").and_then(|(_, rest)| {
+        let (line, rest) = rest.split_once(", Column: ")?;
+        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((line.parse::<usize>().ok()?, column.parse::<usize>().ok()?))
+    });
+    match position {
+        Some((line, column)) if line >= 1 => match sql.lines().nth(line - 1) {
+            Some(text) => format!(
+                "{message}\n  {text}\n  {}^",
+                " ".repeat(column.saturating_sub(1))
+            ),
+            None => message.to_string(),
+        },
+        _ => message.to_string(),
+    }
+}
+
 fn io(e: std::io::Error) -> C360Error {
     C360Error::io("writing to the terminal".to_string(), e)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parser_errors_point_at_their_column() {
+        assert_eq!(
+            super::with_position(
+                "Expected: end of statement, found: x at Line: 2, Column: 8",
+                "SELECT 1\nFROM t x y"
+            ),
+            "Expected: end of statement, found: x at Line: 2, Column: 8\n  FROM t x y\n         ^"
+        );
+        assert_eq!(super::with_position("no position", "SELECT"), "no position");
+    }
 }

@@ -89,6 +89,7 @@ fn on_a_terminal_lines_complete_cancel_and_are_remembered() {
     command
         .args(["--workspace", &repo().display().to_string(), "shell"])
         .env("C360_HISTORY", history.path())
+        .env("PAGER", "sed s/^/paged:/")
         .env("TERM", "xterm");
     let mut p = rexpect::session::spawn_command(command, Some(60_000)).expect("pty");
     p.exp_string("c360>").expect("prompt");
@@ -111,11 +112,28 @@ fn on_a_terminal_lines_complete_cancel_and_are_remembered() {
     // Ctrl-C cancels a long query and the shell stays.
     p.send_line("SELECT count(*) FROM generate_series(1, 100000000000);")
         .expect("send");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Past a second it shows its progress.
+    p.exp_string("rows read").expect("a progress line");
     p.send_control('c').expect("ctrl-c");
     p.exp_string("Cancelled.").expect("cancelled");
+    p.exp_string("c360>").expect("prompt");
     p.send_line("SELECT 'still here' AS status;").expect("send");
     p.exp_string("still here").expect("the shell stayed");
+    // A result taller than the terminal goes through the pager; a parse error points at
+    // its column.
+    // (The editor drops what is typed ahead while a statement runs: wait for each prompt.)
+    p.exp_string("c360>").expect("prompt");
+    p.send_line("\\maxrows 0").expect("send");
+    p.exp_string("Showing at most 0 rows").expect("maxrows");
+    p.exp_string("c360>").expect("prompt");
+    p.send_line("SELECT value FROM generate_series(1, 200) AS g(value);")
+        .expect("send");
+    p.exp_string("paged:| 200").expect("paged");
+    p.exp_string("c360>").expect("prompt");
+    p.send_line("SELECT 1 FROM offers x y;").expect("send");
+    p.exp_string("found: y at Line: 1, Column: 24")
+        .expect("the error");
+    p.exp_string("^").expect("a caret");
     // Ctrl-D quits.
     p.exp_string("c360>").expect("prompt");
     p.send_control('d').expect("ctrl-d");
