@@ -318,10 +318,18 @@ fn list_functions(shell: &Shell, pattern: &str) -> String {
     let width = found.iter().map(|f| f.0.len()).max().unwrap_or(0);
     let mut text = String::new();
     for (name, kind, doc) in &found {
-        let description = doc
-            .as_ref()
-            .map(|d| first_sentence(&d.description))
-            .unwrap_or_default();
+        let description = match doc {
+            Some(d) => first_sentence(&d.description),
+            None => crate::models::table_function_usage(name)
+                .map(|u| {
+                    let text = first_sentence(u);
+                    match text.char_indices().nth(120) {
+                        Some((i, _)) => format!("{}...", &text[..i]),
+                        None => text,
+                    }
+                })
+                .unwrap_or_default(),
+        };
         text.push_str(&format!("{name:width$}  {kind:9}  {description}\n"));
     }
     text.push_str(&format!(

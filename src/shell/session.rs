@@ -115,7 +115,7 @@ impl Shell {
     /// Run every SQL statement of `sql`, printing each result; stops at the first error.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<()> {
         let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-            .map_err(|e| C360Error::Query(with_position(&e.to_string(), sql)))?;
+            .map_err(|e| C360Error::Query(with_position(&parser_message(&e), sql)))?;
         let count = statements.len();
         for (index, statement) in statements.into_iter().enumerate() {
             let started = Instant::now();
@@ -275,6 +275,20 @@ impl Shell {
             (1, _) => "1 row".to_string(),
             (n, _) => format!("{n} rows"),
         })
+    }
+}
+
+/// The parser's own words, without the wrapping of DataFusion's error type.
+fn parser_message(e: &datafusion::error::DataFusionError) -> String {
+    use datafusion::sql::sqlparser::parser::ParserError;
+    match e {
+        datafusion::error::DataFusionError::SQL(error, _) => match error.as_ref() {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                format!("syntax error: {m}")
+            }
+            other => other.to_string(),
+        },
+        other => other.to_string(),
     }
 }
 
