@@ -135,7 +135,8 @@ impl RunSummary {
     }
 }
 
-fn group_digits(n: u64) -> String {
+/// `n` with a comma between groups of three digits (1,234,567).
+pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -318,6 +318,10 @@ fn list_functions(shell: &Shell, pattern: &str) -> String {
     let width = found.iter().map(|f| f.0.len()).max().unwrap_or(0);
     let mut text = String::new();
     for (name, kind, doc) in &found {
+        let syntax = doc
+            .as_ref()
+            .map(|d| d.syntax_example.clone())
+            .unwrap_or_default();
         let description = match doc {
             Some(d) => first_sentence(&d.description),
             None => crate::models::table_function_usage(name)
@@ -331,6 +335,9 @@ fn list_functions(shell: &Shell, pattern: &str) -> String {
                 .unwrap_or_default(),
         };
         text.push_str(&format!("{name:width$}  {kind:9}  {description}\n"));
+        if !syntax.is_empty() {
+            text.push_str(&format!("{:width$}             {syntax}\n", ""));
+        }
     }
     text.push_str(&format!(
         "{} function{}; \\h NAME shows one with its example.",

@@ -45,7 +45,7 @@ pub fn start(plan: Arc<dyn ExecutionPlan>, started: Instant) -> Ticker {
                 err,
                 "\r\x1b[2K{:.1} s  {} rows read{}",
                 started.elapsed().as_secs_f64(),
-                thousands(rows),
+                crate::pipeline::run::group_digits(rows as u64),
                 if bytes > 0 {
                     format!(", {:.1} MB", bytes as f64 / 1e6)
                 } else {
@@ -76,26 +76,4 @@ fn scanned(plan: &dyn ExecutionPlan) -> (usize, usize) {
         let (cr, cb) = scanned(child.as_ref());
         (r + cr, b + cb)
     })
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::thousands(100), "100");
-    }
 }

@@ -52,6 +52,7 @@ fn a_piped_script_runs_meta_commands_and_formats() {
         "| discount_pct | Float64",
         "offers: source, read from data/marketing/offers.csv",
         "offer_uplift  scalar",
+        "offer_uplift(model, feature_1, ..., feature_n)\n",
         "Syntax: offer_uplift(model, feature_1, ..., feature_n)",
         "allocate_offers (table function)\n\nallocate_offers(candidates, budget [, max_offers])",
         "\\timing [on|off]",
@@ -65,6 +66,24 @@ fn a_piped_script_runs_meta_commands_and_formats() {
         "no offers source in \\d:\n{out}"
     );
     assert!(!out.contains("never"), "ran past \\q:\n{out}");
+}
+
+#[test]
+fn results_go_to_a_file_and_files_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let results = dir.path().join("results.csv");
+    let script = dir.path().join("script.sql");
+    std::fs::write(&script, "\\format csv\nSELECT 'from the file' AS origin;\n").expect("script");
+    let (code, out, err) = piped(&format!(
+        "\\o {}\n\\format csv\nSELECT 7 AS seven;\n\\o\n\\i {}\n",
+        results.display(),
+        script.display()
+    ));
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(&results).expect("results file");
+    assert_eq!(written, "seven\n7\n");
+    assert!(!out.contains("seven\n7"), "{out}");
+    assert!(out.contains("origin\nfrom the file\n"), "{out}");
 }
 
 #[test]
