@@ -18,6 +18,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use super::ModelFunc;
 use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::{ClassifierModel, KIND, check_arity, risk_band};
 use crate::models::store::ModelStore;
@@ -36,13 +37,11 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     .into_iter()
     .map(|output| {
         ScalarUDF::new_from_impl(ClassifierFunc {
-            output,
-            store: Arc::clone(store),
-            signature: Signature::variadic_any(Volatility::Stable),
             aliases: match output {
                 Output::Probability => vec!["predict_probability".to_string()],
                 _ => Vec::new(),
             },
+            ..ClassifierFunc::new(output, store, Signature::variadic_any(Volatility::Stable))
         })
     })
     .collect()
@@ -135,27 +134,7 @@ impl Output {
     }
 }
 
-#[derive(Debug)]
-struct ClassifierFunc {
-    output: Output,
-    store: Arc<ModelStore>,
-    signature: Signature,
-    aliases: Vec<String>,
-}
-
-impl PartialEq for ClassifierFunc {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for ClassifierFunc {}
-
-impl std::hash::Hash for ClassifierFunc {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-    }
-}
+type ClassifierFunc = ModelFunc<Output>;
 
 fn factor_fields() -> Fields {
     Fields::from(vec![

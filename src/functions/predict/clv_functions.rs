@@ -13,6 +13,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use super::ModelFunc;
 use crate::functions::util::{finish, string_constant};
 use crate::models::clv::{ClvModel, Summary};
 use crate::models::store::ModelStore;
@@ -30,11 +31,11 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     ]
     .into_iter()
     .map(|output| {
-        ScalarUDF::new_from_impl(ClvFunc {
+        ScalarUDF::new_from_impl(ClvFunc::new(
             output,
-            store: Arc::clone(store),
-            signature: Signature::user_defined(Volatility::Stable),
-        })
+            store,
+            Signature::user_defined(Volatility::Stable),
+        ))
     })
     .collect()
 }
@@ -177,26 +178,7 @@ impl Output {
     }
 }
 
-#[derive(Debug)]
-struct ClvFunc {
-    output: Output,
-    store: Arc<ModelStore>,
-    signature: Signature,
-}
-
-impl PartialEq for ClvFunc {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for ClvFunc {}
-
-impl std::hash::Hash for ClvFunc {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-    }
-}
+type ClvFunc = ModelFunc<Output>;
 
 impl ScalarUDFImpl for ClvFunc {
     fn name(&self) -> &str {

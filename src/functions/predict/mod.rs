@@ -9,11 +9,48 @@ pub mod clv_summary;
 pub mod multiclass_functions;
 pub mod offer_functions;
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, Signature};
 
 use crate::models::store::ModelStore;
+
+/// A scalar function that applies a saved model: which `output` of its family it computes,
+/// the store it reads models from, its signature and aliases. Two are equal when they compute
+/// the same output from the same store.
+#[derive(Debug)]
+pub struct ModelFunc<O> {
+    pub output: O,
+    pub store: Arc<ModelStore>,
+    pub signature: Signature,
+    pub aliases: Vec<String>,
+}
+
+impl<O> ModelFunc<O> {
+    pub fn new(output: O, store: &Arc<ModelStore>, signature: Signature) -> Self {
+        Self {
+            output,
+            store: Arc::clone(store),
+            signature,
+            aliases: Vec::new(),
+        }
+    }
+}
+
+impl<O: PartialEq> PartialEq for ModelFunc<O> {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
+    }
+}
+
+impl<O: Eq> Eq for ModelFunc<O> {}
+
+impl<O: Hash> Hash for ModelFunc<O> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+    }
+}
 
 /// The scalar functions of this family, reading models from `store`.
 pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {

@@ -14,6 +14,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use super::ModelFunc;
 use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::check_arity;
 use crate::models::multiclass::{KIND, MulticlassModel};
@@ -24,11 +25,11 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     [Output::Class, Output::Ranking]
         .into_iter()
         .map(|output| {
-            ScalarUDF::new_from_impl(MulticlassFunc {
+            ScalarUDF::new_from_impl(MulticlassFunc::new(
                 output,
-                store: Arc::clone(store),
-                signature: Signature::variadic_any(Volatility::Stable),
-            })
+                store,
+                Signature::variadic_any(Volatility::Stable),
+            ))
         })
         .collect()
 }
@@ -84,26 +85,7 @@ impl Output {
     }
 }
 
-#[derive(Debug)]
-struct MulticlassFunc {
-    output: Output,
-    store: Arc<ModelStore>,
-    signature: Signature,
-}
-
-impl PartialEq for MulticlassFunc {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for MulticlassFunc {}
-
-impl std::hash::Hash for MulticlassFunc {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-    }
-}
+type MulticlassFunc = ModelFunc<Output>;
 
 fn entry_fields() -> Fields {
     Fields::from(vec![

@@ -12,6 +12,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use super::ModelFunc;
 use crate::functions::util::{finish, model_and_arguments};
 use crate::models::classifier::check_arity;
 use crate::models::store::ModelStore;
@@ -22,11 +23,11 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     [Output::Uplift, Output::Acceptance, Output::Baseline]
         .into_iter()
         .map(|output| {
-            ScalarUDF::new_from_impl(OfferFunc {
+            ScalarUDF::new_from_impl(OfferFunc::new(
                 output,
-                store: Arc::clone(store),
-                signature: Signature::variadic_any(Volatility::Stable),
-            })
+                store,
+                Signature::variadic_any(Volatility::Stable),
+            ))
         })
         .collect()
 }
@@ -101,26 +102,7 @@ impl Output {
     }
 }
 
-#[derive(Debug)]
-struct OfferFunc {
-    output: Output,
-    store: Arc<ModelStore>,
-    signature: Signature,
-}
-
-impl PartialEq for OfferFunc {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
-    }
-}
-
-impl Eq for OfferFunc {}
-
-impl std::hash::Hash for OfferFunc {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-    }
-}
+type OfferFunc = ModelFunc<Output>;
 
 impl ScalarUDFImpl for OfferFunc {
     fn name(&self) -> &str {
