@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{C360Error, Result};
+use crate::flight::settings::{ScheduleConfig, ServerConfig};
 use crate::matching::settings::MatchingConfig;
 
 /// The name of the workspace configuration file.
@@ -42,6 +43,12 @@ pub struct Config {
     /// Probabilistic record-matching setups by name.
     #[serde(default)]
     pub matching: BTreeMap<String, MatchingConfig>,
+    /// The Flight SQL endpoint of `c360 serve`.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Cron schedules of the pipeline inside `c360 serve`, by name.
+    #[serde(default)]
+    pub schedules: BTreeMap<String, ScheduleConfig>,
 }
 
 /// `[engine]`: resources of the query engine.
@@ -288,6 +295,10 @@ impl Workspace {
 impl Config {
     /// Checks serde cannot express; the message names the key and what is expected.
     fn validate(&self) -> std::result::Result<(), String> {
+        for (name, schedule) in &self.schedules {
+            crate::flight::schedule::parse_cron(&schedule.cron)
+                .map_err(|e| format!("[schedules.{name}] cron: {e}"))?;
+        }
         for (name, source) in &self.sources {
             if !is_identifier(name) {
                 return Err(format!(

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod flight;
 pub mod functions;
 pub mod generate;
 pub mod matching;

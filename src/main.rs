@@ -67,6 +67,14 @@ enum Command {
     /// The interactive SQL shell (psql-style meta commands: \? lists them); SQL piped into it
     /// runs as a script that stops at the first error.
     Shell,
+    /// Serve the workspace over Arrow Flight SQL (BI tools, ADBC, JDBC), with the
+    /// [schedules] of c360.toml refreshing the models in the background.
+    Serve {
+        /// Address to listen on (overrides [server] addr), e.g. 0.0.0.0:50051; port 0 picks
+        /// a free one.
+        #[arg(long)]
+        addr: Option<String>,
+    },
     /// Run SQL statements and print the results.
     Query {
         /// SQL text (several statements separated by ';').
@@ -92,7 +100,7 @@ enum EvalTarget {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, matches!(cli.command, Command::Serve { .. }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -121,8 +129,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, serving: bool) {
     let default = match verbose {
+        // A server logs one line per query and per scheduled run.
+        0 if serving => "warn,c360::query=info,c360::flight=info",
         0 => "warn",
         1 => "info",
         _ => "debug",
@@ -174,13 +184,32 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { select } => {
             let workspace = Workspace::load(&dir)?;
             let engine = Engine::open(&workspace).await?;
-            let summary = pipeline::run(&engine, &pipeline::RunOptions { select }).await?;
+            let summary = pipeline::run(&engine, &pipeline::RunOptions {
+                    select,
+                    all_or_nothing: false,
+                }).await?;
             println!("{}", summary.render());
             Ok(if summary.failed() > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Serve { addr } => {
+            let workspace = Workspace::load(&dir)?;
+            let running = c360::flight::serve(&workspace, addr.as_deref()).await?;
+            let scheme = if running.tls { "grpc+tls" } else { "grpc" };
+            // The first line of standard output names the address (tests and scripts read it).
+            println!("c360 serve: listening on {scheme}://{}", running.addr);
+            use std::io::Write as _;
+            std::io::stdout().flush().ok();
+            tokio::signal::ctrl_c().await.ok();
+            tracing::info!(
+                running = running.server.running(),
+                "c360 serve: stopping"
+            );
+            running.stop().await;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train { name } => {
             let workspace = Workspace::load(&dir)?;

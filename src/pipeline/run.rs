@@ -23,6 +23,9 @@ use crate::error::{C360Error, Result, strip_context};
 pub struct RunOptions {
     /// Only these models (their upstream models must have been published); empty means all.
     pub select: Vec<String>,
+    /// Publish nothing unless every model succeeds (scheduled runs in `c360 serve`): a
+    /// failed run then leaves every published output as it was.
+    pub all_or_nothing: bool,
 }
 
 /// How one model ended.
@@ -218,6 +221,15 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         });
     }
 
+    let incomplete = outcomes
+        .iter()
+        .any(|o| !matches!(o.status, Status::Ok { .. }));
+    if options.all_or_nothing && incomplete {
+        for model in built.keys() {
+            output.delete_version(model, &version).await.ok();
+        }
+        built.clear();
+    }
     if !built.is_empty() {
         publish_versions(
             &output,

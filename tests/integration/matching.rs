@@ -39,6 +39,7 @@ async fn sample(scratch: &TempDir) -> Workspace {
             ]
             .map(String::from)
             .to_vec(),
+            ..RunOptions::default()
         },
     )
     .await

@@ -46,6 +46,7 @@ async fn run(dir: &Path, select: &[&str]) -> c360::Result<pipeline::RunSummary> 
     let engine = open(dir).await?;
     let options = RunOptions {
         select: select.iter().map(|s| s.to_string()).collect(),
+        ..RunOptions::default()
     };
     pipeline::run(&engine, &options).await
 }

@@ -1,0 +1,235 @@
+//! Who is calling: bearer tokens from the config or the environment, basic-auth users whose
+//! handshake is answered with a bearer token of their own, or nobody (anonymous, loopback only).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+/// How long a token given by the handshake stays valid.
+const ISSUED_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// The authenticated caller, put into each request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's name from the config (`anonymous` without credentials).
+    pub name: String,
+    /// The credential used, to key sessions of clients that send no session cookie.
+    pub credential: String,
+}
+
+/// The credentials the server accepts.
+pub struct Authenticator {
+    tokens: BTreeMap<String, String>,
+    users: BTreeMap<String, String>,
+    anonymous: bool,
+    issued: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl Authenticator {
+    /// From the resolved settings.
+    pub fn new(
+        tokens: BTreeMap<String, String>,
+        users: BTreeMap<String, String>,
+        anonymous: bool,
+    ) -> Self {
+        Self {
+            tokens,
+            users,
+            anonymous,
+            issued: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Check the `authorization` header of a call.
+    pub fn check(&self, metadata: &MetadataMap) -> Result<User, Status> {
+        let header = match metadata.get("authorization") {
+            Some(value) => value.to_str().map_err(|_| {
+                Status::unauthenticated("the authorization header is not valid text")
+            })?,
+            None if self.anonymous => {
+                return Ok(User {
+                    name: "anonymous".to_string(),
+                    credential: String::new(),
+                });
+            }
+            None => {
+                return Err(Status::unauthenticated(
+                    "no credentials: send 'authorization: Bearer TOKEN' or log in with basic auth",
+                ));
+            }
+        };
+        if let Some(token) = strip_scheme(header, "bearer") {
+            return self.check_token(token.trim());
+        }
+        if let Some(encoded) = strip_scheme(header, "basic") {
+            let (name, password) = decode_basic(encoded.trim())?;
+            return self.check_password(&name, &password);
+        }
+        if self.anonymous {
+            return Ok(User {
+                name: "anonymous".to_string(),
+                credential: String::new(),
+            });
+        }
+        Err(Status::unauthenticated(
+            "the authorization header must be 'Bearer TOKEN' or 'Basic BASE64(user:password)'",
+        ))
+    }
+
+    /// Answer a handshake: check the caller and give it a bearer token to use from now on.
+    /// A configured token is returned as it is; a basic-auth login gets a new token.
+    pub fn handshake(&self, metadata: &MetadataMap, payload: &[u8]) -> Result<String, Status> {
+        let basic = metadata
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| strip_scheme(h, "basic"))
+            .map(|encoded| decode_basic(encoded.trim()))
+            .transpose()?
+            .or_else(|| basic_from_payload(payload));
+        let user = match basic {
+            Some((name, password)) => self.check_password(&name, &password)?,
+            None => self.check(metadata)?,
+        };
+        if self.tokens.contains_key(&user.credential) {
+            return Ok(user.credential);
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        issued.retain(|_, (_, expires)| *expires > now);
+        issued.insert(
+            token.clone(),
+            (user.name.clone(), now + ISSUED_TOKEN_LIFETIME),
+        );
+        Ok(token)
+    }
+
+    fn check_token(&self, token: &str) -> Result<User, Status> {
+        let configured = self
+            .tokens
+            .iter()
+            .fold(None, |found, (known, user)| {
+                if constant_time_eq(known.as_bytes(), token.as_bytes()) {
+                    Some(user.clone())
+                } else {
+                    found
+                }
+            });
+        let name = match configured {
+            Some(name) => Some(name),
+            None => {
+                let issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+                issued
+                    .get(token)
+                    .filter(|(_, expires)| *expires > Instant::now())
+                    .map(|(name, _)| name.clone())
+            }
+        };
+        match name {
+            Some(name) => Ok(User {
+                name,
+                credential: token.to_string(),
+            }),
+            None => Err(Status::unauthenticated(
+                "the bearer token is not valid (unknown or expired); check the token or log in again",
+            )),
+        }
+    }
+
+    fn check_password(&self, name: &str, password: &str) -> Result<User, Status> {
+        let ok = self
+            .users
+            .get(name)
+            .is_some_and(|known| constant_time_eq(known.as_bytes(), password.as_bytes()));
+        if ok {
+            Ok(User {
+                name: name.to_string(),
+                credential: format!("basic:{name}"),
+            })
+        } else {
+            Err(Status::unauthenticated(format!(
+                "basic auth for '{name}' failed: unknown user or wrong password"
+            )))
+        }
+    }
+}
+
+fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = header.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest)
+}
+
+fn decode_basic(encoded: &str) -> Result<(String, String), Status> {
+    let bytes = STANDARD
+        .decode(encoded)
+        .map_err(|_| Status::unauthenticated("basic auth: the credentials are not base64"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Status::unauthenticated("basic auth: the credentials are not UTF-8"))?;
+    let (name, password) = text
+        .split_once(':')
+        .ok_or_else(|| Status::unauthenticated("basic auth: expected user:password"))?;
+    Ok((name.to_string(), password.to_string()))
+}
+
+/// Older clients send a `BasicAuth` message (username = 2, password = 3) as the payload.
+fn basic_from_payload(payload: &[u8]) -> Option<(String, String)> {
+    use prost::Message;
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct BasicAuth {
+        #[prost(string, tag = "2")]
+        username: String,
+        #[prost(string, tag = "3")]
+        password: String,
+    }
+    if payload.is_empty() {
+        return None;
+    }
+    let auth = BasicAuth::decode(payload).ok()?;
+    (!auth.username.is_empty()).then_some((auth.username, auth.password))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Authenticator {
+        let tokens = BTreeMap::from([("t0k3n-abcdefghijkl".to_string(), "bi".to_string())]);
+        let users = BTreeMap::from([("ann".to_string(), "pw".to_string())]);
+        Authenticator::new(tokens, users, false)
+    }
+
+    fn with(header: &str) -> MetadataMap {
+        let mut m = MetadataMap::new();
+        m.insert("authorization", header.parse().expect("header"));
+        m
+    }
+
+    #[test]
+    fn tokens_basic_logins_and_their_issued_tokens() {
+        let a = auth();
+        assert_eq!(a.check(&with("Bearer t0k3n-abcdefghijkl")).expect("ok").name, "bi");
+        assert!(a.check(&with("Bearer nope")).is_err());
+        assert!(a.check(&MetadataMap::new()).is_err());
+        let basic = format!("Basic {}", STANDARD.encode("ann:pw"));
+        let token = a.handshake(&with(&basic), &[]).expect("login");
+        let user = a.check(&with(&format!("Bearer {token}"))).expect("issued");
+        assert_eq!(user.name, "ann");
+        let wrong = format!("Basic {}", STANDARD.encode("ann:nope"));
+        assert!(a.handshake(&with(&wrong), &[]).is_err());
+    }
+}

@@ -1,0 +1,292 @@
+//! Planning a client's SQL and streaming its result: one statement, `?` parameters numbered
+//! as `$1, $2...`, the read-only rule checked on the plan, a memory pool of its own, a
+//! deadline and a cancellation token, and one log line when it ends.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use arrow_flight::FlightData;
+use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
+use arrow_flight::error::FlightError;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value, visit_expressions_mut};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use futures::{Stream, StreamExt, TryStreamExt};
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+use super::memory::QueryPool;
+use super::status::from_datafusion;
+
+/// Parse exactly one statement and number its `?` placeholders `$1, $2...` in order.
+pub fn parse_one(sql: &str) -> Result<Statement, Status> {
+    let mut statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
+        .map_err(|e| from_datafusion(&e))?;
+    if statements.len() != 1 {
+        return Err(Status::invalid_argument(format!(
+            "expected one SQL statement, got {}; send them one at a time",
+            statements.len()
+        )));
+    }
+    let mut statement = statements.pop_front().expect("one statement");
+    if let Statement::Statement(inner) = &mut statement {
+        let mut next = 0usize;
+        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
+            if let SqlExpr::Value(value) = expr
+                && matches!(&value.value, Value::Placeholder(p) if p == "?")
+            {
+                next += 1;
+                value.value = Value::Placeholder(format!("${next}"));
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    Ok(statement)
+}
+
+/// The parameters of a plan in order (`$1`, `$2`...), with their types when DataFusion
+/// could infer them.
+pub fn parameters(plan: &LogicalPlan) -> Result<Vec<(String, Option<DataType>)>, Status> {
+    let types = plan.get_parameter_types().map_err(|e| from_datafusion(&e))?;
+    let mut list: Vec<(String, Option<DataType>)> = types.into_iter().collect();
+    list.sort_by_key(|(id, _)| id.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
+    Ok(list)
+}
+
+/// Bind parameter values, cast to the types the plan expects.
+pub fn bind(plan: LogicalPlan, values: &[ScalarValue]) -> Result<LogicalPlan, Status> {
+    let wanted = parameters(&plan)?;
+    if wanted.len() != values.len() {
+        return Err(Status::invalid_argument(format!(
+            "the statement has {} parameter(s) but {} value(s) were bound",
+            wanted.len(),
+            values.len()
+        )));
+    }
+    let mut cast = Vec::with_capacity(values.len());
+    for ((id, data_type), value) in wanted.iter().zip(values) {
+        let value = match data_type {
+            Some(t) if value.data_type() != *t && !value.is_null() => {
+                value.cast_to(t).map_err(|e| {
+                    Status::invalid_argument(format!(
+                        "parameter {id}: cannot use {value:?} as {t}: {}",
+                        crate::error::strip_context(&e)
+                    ))
+                })?
+            }
+            Some(t) if value.is_null() => ScalarValue::try_from(t).unwrap_or(value.clone()),
+            _ => value.clone(),
+        };
+        cast.push(value);
+    }
+    plan.with_param_values(cast).map_err(|e| from_datafusion(&e))
+}
+
+/// A planned query waiting for its DoGet.
+pub struct Planned {
+    /// Who asked.
+    pub user: String,
+    /// The SQL text (for the log).
+    pub sql: String,
+    /// The physical plan.
+    pub plan: Arc<dyn ExecutionPlan>,
+    /// Its task context (with the query's own memory pool).
+    pub task: Arc<TaskContext>,
+    /// The schema announced in FlightInfo and streamed.
+    pub schema: SchemaRef,
+    /// When planning started (the deadline counts from here).
+    pub started: Instant,
+    /// The query's memory pool, for its peak.
+    pub pool: Option<Arc<QueryPool>>,
+    /// Cancels it.
+    pub cancel: CancellationToken,
+}
+
+/// Plan a logical plan into a [`Planned`] on a context of its own.
+pub async fn physical(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>), DataFusionError> {
+    let df = ctx.execute_logical_plan(plan).await?;
+    let task = Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    Ok((physical, task))
+}
+
+/// The session state a query runs in.
+pub fn query_state(base: SessionState, pool: Option<&Arc<QueryPool>>) -> SessionState {
+    let Some(pool) = pool else {
+        return base;
+    };
+    let mut runtime = (**base.runtime_env()).clone();
+    runtime.memory_pool = Arc::clone(pool) as _;
+    datafusion::execution::session_state::SessionStateBuilder::new_from_existing(base)
+        .with_runtime_env(Arc::new(runtime))
+        .build()
+}
+
+/// What one query did, logged once when the last reference goes.
+pub struct QueryLog {
+    user: String,
+    sql: String,
+    started: Instant,
+    rows: AtomicU64,
+    bytes: AtomicU64,
+    outcome: std::sync::Mutex<Option<String>>,
+    pool: Option<Arc<QueryPool>>,
+}
+
+impl QueryLog {
+    fn new(planned: &Planned) -> Self {
+        Self {
+            user: planned.user.clone(),
+            sql: planned.sql.clone(),
+            started: planned.started,
+            rows: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            outcome: std::sync::Mutex::new(None),
+            pool: planned.pool.clone(),
+        }
+    }
+
+    fn end(&self, outcome: String) {
+        let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(outcome);
+        }
+    }
+}
+
+impl Drop for QueryLog {
+    fn drop(&mut self) {
+        let status = self
+            .outcome
+            .get_mut()
+            .map(|o| o.take())
+            .unwrap_or_default()
+            .unwrap_or_else(|| "cancelled: the client stopped reading".to_string());
+        let sql: String = self.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let sql: String = sql.chars().take(200).collect();
+        tracing::info!(
+            target: "c360::query",
+            user = %self.user,
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            rows = self.rows.load(Ordering::Relaxed),
+            bytes = self.bytes.load(Ordering::Relaxed),
+            peak_memory = self.pool.as_ref().map_or(0, |p| p.peak()) as u64,
+            status = %status,
+            sql = %sql,
+            "query"
+        );
+    }
+}
+
+/// Run a planned query and stream its result as Flight data: the schema first, then every
+/// batch with exactly that schema. `permit` is held until the stream ends.
+pub fn stream<P: Send + 'static>(
+    planned: Planned,
+    timeout: std::time::Duration,
+    permit: P,
+) -> Result<impl Stream<Item = Result<FlightData, Status>> + Send + 'static, Status> {
+    let log = Arc::new(QueryLog::new(&planned));
+    let batches = execute_stream(Arc::clone(&planned.plan), Arc::clone(&planned.task))
+        .map_err(|e| {
+            let status = from_datafusion(&e);
+            log.end(format!("failed: {}", status.message()));
+            status
+        })?;
+    let deadline = tokio::time::Instant::from_std(planned.started + timeout);
+    let state = Running {
+        batches,
+        schema: Arc::clone(&planned.schema),
+        cancel: planned.cancel.clone(),
+        deadline,
+        timeout,
+        log: Arc::clone(&log),
+        done: false,
+        _permit: permit,
+    };
+    let batches = futures::stream::unfold(state, next_batch);
+    let encoded = FlightDataEncoderBuilder::new()
+        .with_schema(Arc::clone(&planned.schema))
+        .with_dictionary_handling(DictionaryHandling::Resend)
+        .build(batches.map_err(|s| FlightError::Tonic(Box::new(s))));
+    Ok(encoded.map(move |item| match item {
+        Ok(data) => {
+            log.bytes.fetch_add(
+                (data.data_header.len() + data.data_body.len()) as u64,
+                Ordering::Relaxed,
+            );
+            Ok(data)
+        }
+        Err(e) => Err(Status::from(e)),
+    }))
+}
+
+struct Running<P> {
+    batches: SendableRecordBatchStream,
+    schema: SchemaRef,
+    cancel: CancellationToken,
+    deadline: tokio::time::Instant,
+    timeout: std::time::Duration,
+    log: Arc<QueryLog>,
+    done: bool,
+    _permit: P,
+}
+
+async fn next_batch<P>(mut run: Running<P>) -> Option<(Result<RecordBatch, Status>, Running<P>)> {
+    if run.done {
+        return None;
+    }
+    let item = tokio::select! {
+        biased;
+        _ = run.cancel.cancelled() => Some(Err(Status::cancelled("the query was cancelled"))),
+        _ = tokio::time::sleep_until(run.deadline) => Some(Err(Status::deadline_exceeded(format!(
+            "the query took longer than its limit of {} s ([server] query_timeout_secs)",
+            run.timeout.as_secs()
+        )))),
+        item = run.batches.next() => item.map(|r| {
+            r.map_err(|e| from_datafusion(&e)).and_then(|b| conform(b, &run.schema))
+        }),
+    };
+    match item {
+        None => {
+            run.log.end("ok".to_string());
+            None
+        }
+        Some(Err(status)) => {
+            run.log.end(format!("{:?}: {}", status.code(), status.message()));
+            run.done = true;
+            Some((Err(status), run))
+        }
+        Some(Ok(batch)) => {
+            run.log
+                .rows
+                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            Some((Ok(batch), run))
+        }
+    }
+}
+
+/// A batch under the announced schema: the same columns, the announced field names,
+/// nullability and metadata (DataFusion's operators may report them differently).
+fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Status> {
+    if batch.schema_ref() == schema {
+        return Ok(batch);
+    }
+    RecordBatch::try_new(Arc::clone(schema), batch.columns().to_vec()).map_err(|e| {
+        Status::internal(format!(
+            "a result batch does not match the announced schema: {e}"
+        ))
+    })
+}

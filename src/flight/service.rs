@@ -1,0 +1,626 @@
+//! The Flight SQL service: each RPC turned into a call on the shared [`Server`] state. The
+//! caller was authenticated by the endpoint in front (see `grpc.rs`) and is in the
+//! request's extensions.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfoData};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionCancelQueryRequest, ActionCancelQueryResult, ActionClosePreparedStatementRequest,
+    ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, Any,
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo,
+    CommandGetTableTypes, CommandGetTables, CommandGetXdbcTypeInfo, CommandPreparedStatementQuery,
+    CommandPreparedStatementUpdate, CommandStatementQuery, CommandStatementUpdate,
+    DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
+};
+use arrow_flight::{
+    Action, ActionType, CancelFlightInfoRequest, CancelFlightInfoResult, FlightDescriptor,
+    FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc,
+    Ticket,
+};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::ipc::writer::IpcWriteOptions;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use futures::{Stream, StreamExt, TryStreamExt};
+use prost::Message;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::auth::User;
+use super::metadata;
+use super::query;
+use super::session::{self, CloseSessionResult, SetSessionOptionsRequest};
+use super::state::Server;
+
+type DataStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send>>;
+
+/// The Flight SQL service over the shared state.
+pub struct Service {
+    /// Shared state.
+    pub server: Arc<Server>,
+    sql_info: SqlInfoData,
+    xdbc: XdbcTypeInfoData,
+}
+
+impl Service {
+    /// A service over `server`.
+    pub fn new(server: Arc<Server>) -> Self {
+        let engine = server.engine();
+        let sql_info = super::sql_info::build(
+            &engine.ctx.state(),
+            server.settings.read_only,
+            server.settings.query_timeout.as_secs(),
+        );
+        Self {
+            server,
+            sql_info,
+            xdbc: metadata::xdbc_types(),
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+pub fn caller<T>(request: &Request<T>) -> Result<User, Status> {
+    request
+        .extensions()
+        .get::<User>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("the call was not authenticated"))
+}
+
+fn session_key<T>(request: &Request<T>, user: &User) -> String {
+    session::key(request.metadata(), &user.credential)
+}
+
+fn ipc_schema(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
+    let message: IpcMessage = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
+        .try_into()
+        .map_err(|e: ArrowError| {
+            Status::internal(format!("encoding a schema: {e}"))
+        })?;
+    Ok(message.0)
+}
+
+/// A FlightInfo whose one endpoint's ticket is `ticket`.
+fn flight_info(
+    schema: &Schema,
+    ticket: Vec<u8>,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let info = FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(format!("encoding the result schema: {e}")))?
+        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
+        .with_descriptor(descriptor)
+        .with_ordered(true);
+    Ok(Response::new(info))
+}
+
+/// The FlightInfo of a planned query: its ticket names the query.
+fn query_info(
+    handle: String,
+    schema: &SchemaRef,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let ticket = TicketStatementQuery {
+        statement_handle: handle.into_bytes().into(),
+    };
+    flight_info(schema, ticket.as_any().encode_to_vec(), descriptor)
+}
+
+/// One metadata batch as a Flight data stream.
+fn batch_stream(batch: RecordBatch) -> Response<DataStream> {
+    let schema = batch.schema();
+    let stream = FlightDataEncoderBuilder::new()
+        .with_schema(schema)
+        .build(futures::stream::once(async move { Ok(batch) }))
+        .map_err(Status::from);
+    Response::new(Box::pin(stream))
+}
+
+/// Decode the parameter batches a client put.
+async fn parameter_rows(
+    request: Request<PeekableFlightDataStream>,
+) -> Result<Vec<Vec<ScalarValue>>, Status> {
+    let stream = FlightRecordBatchStream::new_from_flight_data(
+        request.into_inner().map_err(FlightError::from),
+    );
+    let batches: Vec<RecordBatch> = stream
+        .try_collect()
+        .await
+        .map_err(|e| Status::invalid_argument(format!("reading the bound parameters: {e}")))?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let values = batch
+                .columns()
+                .iter()
+                .map(|column| ScalarValue::try_from_array(column, row))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Status::invalid_argument(format!("a bound parameter: {e}")))?;
+            rows.push(values);
+        }
+    }
+    Ok(rows)
+}
+
+fn handle_text(bytes: &[u8]) -> Result<String, Status> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| Status::invalid_argument("malformed handle"))
+}
+
+/// The query handle inside a FlightInfo's first ticket.
+fn handle_of_info(info: &FlightInfo) -> Option<String> {
+    let ticket = info.endpoint.first()?.ticket.as_ref()?;
+    let any = Any::decode(ticket.ticket.clone()).ok()?;
+    let ticket: TicketStatementQuery = any.unpack().ok()??;
+    String::from_utf8(ticket.statement_handle.to_vec()).ok()
+}
+
+/// Releases a query's slot in the registry when its stream ends or is dropped.
+struct Forget {
+    server: Arc<Server>,
+    handle: String,
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        self.server.forget(&self.handle);
+    }
+}
+
+impl Service {
+    fn action_result(body: Vec<u8>) -> Response<<Self as FlightService>::DoActionStream> {
+        let result = arrow_flight::Result { body: body.into() };
+        Response::new(Box::pin(futures::stream::once(async move { Ok(result) })))
+    }
+
+    fn health(&self) -> Vec<u8> {
+        let engine = self.server.engine();
+        let runs = self.server.runs.runs();
+        let last = runs.last().map(|r| {
+            serde_json::json!({
+                "schedule": r.schedule,
+                "status": r.status,
+                "started_at": r.started_at.to_rfc3339(),
+            })
+        });
+        let counters = &self.server.counters;
+        serde_json::json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_seconds": self.server.started.elapsed().as_secs(),
+            "running_queries": self.server.running(),
+            "max_concurrent_queries": self.server.settings.max_concurrent_queries,
+            "queries_started": counters.queries.load(std::sync::atomic::Ordering::Relaxed),
+            "queries_refused": counters.refused.load(std::sync::atomic::Ordering::Relaxed),
+            "published_models": engine.published.len(),
+            "broken_sources": engine.broken.keys().collect::<Vec<_>>(),
+            "last_run": last,
+        })
+        .to_string()
+        .into_bytes()
+    }
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for Service {
+    type FlightService = Service;
+
+    async fn do_handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<
+        Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>,
+        Status,
+    > {
+        let metadata = request.metadata().clone();
+        let mut stream = request.into_inner();
+        let payload = match stream.next().await {
+            Some(Ok(message)) => message.payload.to_vec(),
+            _ => Vec::new(),
+        };
+        let token = self.server.auth.handshake(&metadata, &payload)?;
+        let reply = HandshakeResponse {
+            protocol_version: 0,
+            payload: token.clone().into_bytes().into(),
+        };
+        let mut response: Response<
+            Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>,
+        > = Response::new(Box::pin(futures::stream::once(async move { Ok(reply) })));
+        let header = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Status::internal("the issued token is not a valid header"))?;
+        response.metadata_mut().insert("authorization", header);
+        Ok(response)
+    }
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let user = caller(&request)?;
+        let session = session_key(&request, &user);
+        let (handle, schema) = self
+            .server
+            .plan(&user.name, &session, &query.query, None)
+            .await?;
+        query_info(handle, &schema, request.into_inner())
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let user = caller(&request)?;
+        let handle = handle_text(&command.prepared_statement_handle)?;
+        let prepared = self.server.prepared(&handle, &user.name)?;
+        let (query, schema) = self
+            .server
+            .plan(
+                &user.name,
+                &prepared.session,
+                &prepared.sql,
+                prepared.values.as_deref(),
+            )
+            .await?;
+        query_info(query, &schema, request.into_inner())
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        flight_info(
+            SqlInfoDataBuilder::schema(),
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
+    }
+
+    async fn get_flight_info_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        flight_info(
+            &metadata::primary_keys_schema(),
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
+    }
+
+    async fn get_flight_info_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        flight_info(
+            &self.xdbc.schema(),
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let user = caller(&request)?;
+        let handle = handle_text(&ticket.statement_handle)?;
+        let (planned, permit) = self.server.start(&handle, &user.name)?;
+        let guard = Forget {
+            server: Arc::clone(&self.server),
+            handle,
+        };
+        let stream = query::stream(planned, self.server.settings.query_timeout, (permit, guard))?;
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let engine = self.server.engine();
+        Ok(batch_stream(metadata::catalogs(&engine.ctx, query)?))
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let engine = self.server.engine();
+        Ok(batch_stream(metadata::schemas(&engine.ctx, query)?))
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let engine = self.server.engine();
+        Ok(batch_stream(metadata::tables(&engine.ctx, query).await?))
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let mut builder = query.into_builder();
+        for table_type in metadata::TABLE_TYPES {
+            builder.append(table_type);
+        }
+        let batch = builder
+            .build()
+            .map_err(|e| Status::internal(format!("building table types: {e}")))?;
+        Ok(batch_stream(batch))
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let batch = query
+            .into_builder(&self.sql_info)
+            .build()
+            .map_err(|e| Status::internal(format!("building SqlInfo: {e}")))?;
+        Ok(batch_stream(batch))
+    }
+
+    async fn do_get_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let engine = self.server.engine();
+        Ok(batch_stream(
+            metadata::primary_keys(&engine.ctx, query).await?,
+        ))
+    }
+
+    async fn do_get_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
+        let batch = query
+            .into_builder(&self.xdbc)
+            .build()
+            .map_err(|e| Status::internal(format!("building type info: {e}")))?;
+        Ok(batch_stream(batch))
+    }
+
+    async fn do_put_statement_update(
+        &self,
+        command: CommandStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let user = caller(&request)?;
+        let session = session_key(&request, &user);
+        self.server.update(&session, &command.query, None).await
+    }
+
+    async fn do_put_prepared_statement_query(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let user = caller(&request)?;
+        let handle = handle_text(&command.prepared_statement_handle)?;
+        let mut rows = parameter_rows(request).await?;
+        if rows.len() > 1 {
+            return Err(Status::invalid_argument(format!(
+                "{} rows of parameters were bound to a query; bind one row per execution",
+                rows.len()
+            )));
+        }
+        self.server
+            .bind(&handle, &user.name, rows.pop().unwrap_or_default())?;
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(command.prepared_statement_handle),
+        })
+    }
+
+    async fn do_put_prepared_statement_update(
+        &self,
+        command: CommandPreparedStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        let user = caller(&request)?;
+        let handle = handle_text(&command.prepared_statement_handle)?;
+        let prepared = self.server.prepared(&handle, &user.name)?;
+        let rows = parameter_rows(request).await?;
+        if rows.is_empty() {
+            return self
+                .server
+                .update(&prepared.session, &prepared.sql, prepared.values.as_deref())
+                .await;
+        }
+        let mut total = 0;
+        for row in rows {
+            total += self
+                .server
+                .update(&prepared.session, &prepared.sql, Some(&row))
+                .await?;
+        }
+        Ok(total)
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let user = caller(&request)?;
+        let session = session_key(&request, &user);
+        let handle = self.server.prepare(&user.name, &session, &query.query).await?;
+        let prepared = self.server.prepared(&handle, &user.name)?;
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: handle.into_bytes().into(),
+            dataset_schema: ipc_schema(&prepared.dataset_schema)?,
+            parameter_schema: ipc_schema(&prepared.parameter_schema)?,
+        })
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<(), Status> {
+        let user = caller(&request)?;
+        let handle = handle_text(&query.prepared_statement_handle)?;
+        self.server.close_prepared(&handle, &user.name)
+    }
+
+    async fn do_action_cancel_query(
+        &self,
+        query: ActionCancelQueryRequest,
+        _request: Request<Action>,
+    ) -> Result<ActionCancelQueryResult, Status> {
+        let info = FlightInfo::decode(query.info)
+            .map_err(|e| Status::invalid_argument(format!("malformed FlightInfo: {e}")))?;
+        let cancelled = handle_of_info(&info).is_some_and(|h| self.server.cancel(&h));
+        Ok(ActionCancelQueryResult {
+            result: if cancelled { 1 } else { 3 },
+        })
+    }
+
+    async fn do_action_fallback(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<<Self as FlightService>::DoActionStream>, Status> {
+        let user = caller(&request)?;
+        let action = request.get_ref();
+        match action.r#type.as_str() {
+            "CancelFlightInfo" => {
+                let cancel = CancelFlightInfoRequest::decode(action.body.clone()).map_err(|e| {
+                    Status::invalid_argument(format!("malformed CancelFlightInfoRequest: {e}"))
+                })?;
+                let cancelled = cancel
+                    .info
+                    .as_ref()
+                    .and_then(handle_of_info)
+                    .is_some_and(|h| self.server.cancel(&h));
+                // CANCELLED (1), or NOT_CANCELLABLE (3) for a finished or unknown query.
+                let status = if cancelled { 1 } else { 3 };
+                Ok(Self::action_result(
+                    CancelFlightInfoResult { status }.encode_to_vec(),
+                ))
+            }
+            "SetSessionOptions" => {
+                let options = SetSessionOptionsRequest::decode(action.body.clone()).map_err(
+                    |e| Status::invalid_argument(format!("malformed SetSessionOptionsRequest: {e}")),
+                )?;
+                let engine = self.server.engine();
+                let valid = |name: &str, value: &str| metadata::exists(&engine.ctx, name, value);
+                let credential_key = session::key(&Default::default(), &user.credential);
+                let cookie = session::cookie(request.metadata());
+                let id = cookie.clone().unwrap_or_else(super::state::new_handle);
+                let cookie_key = format!("cookie:{id}");
+                let result = self.server.sessions.set(&cookie_key, options.clone(), valid);
+                if cookie.is_none() {
+                    // Clients without cookies find the session by their credential.
+                    self.server.sessions.set(&credential_key, options, valid);
+                }
+                let mut response = Self::action_result(result.encode_to_vec());
+                if cookie.is_none()
+                    && let Ok(value) = format!("{}={id}", session::COOKIE).parse()
+                {
+                    response.metadata_mut().insert("set-cookie", value);
+                }
+                Ok(response)
+            }
+            "GetSessionOptions" => {
+                let engine = self.server.engine();
+                let state = engine.ctx.state();
+                let defaults = &state.config().options().catalog;
+                let key = session_key(&request, &user);
+                Ok(Self::action_result(self.server.sessions.describe(
+                    &key,
+                    &defaults.default_catalog,
+                    &defaults.default_schema,
+                )))
+            }
+            "CloseSession" => {
+                let key = session_key(&request, &user);
+                self.server.close_session(&key);
+                // CLOSED (1).
+                Ok(Self::action_result(
+                    CloseSessionResult { status: 1 }.encode_to_vec(),
+                ))
+            }
+            "health" => Ok(Self::action_result(self.health())),
+            other => Err(Status::invalid_argument(format!(
+                "unknown action '{other}'; ListActions lists the supported ones"
+            ))),
+        }
+    }
+
+    async fn list_custom_actions(&self) -> Option<Vec<Result<ActionType, Status>>> {
+        let action = |name: &str, description: &str| {
+            Ok(ActionType {
+                r#type: name.to_string(),
+                description: description.to_string(),
+            })
+        };
+        Some(vec![
+            action("CancelFlightInfo", "Cancel a planned or running query"),
+            action("SetSessionOptions", "Set the session's catalog and schema"),
+            action("GetSessionOptions", "The session's catalog and schema"),
+            action("CloseSession", "End the session and its prepared statements"),
+            action("health", "Server status as JSON (no credentials needed)"),
+        ])
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}

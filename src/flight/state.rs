@@ -1,0 +1,432 @@
+//! The server's shared state: the engine new queries run on (swapped whole after a scheduled
+//! run), the queries planned and running, prepared statements, sessions and limits.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::ScalarValue;
+use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use rand::RngCore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tonic::Status;
+
+use super::auth::Authenticator;
+use super::memory::QueryPool;
+use super::query::{self, Planned, parse_one};
+use super::schedule::{RunLog, register_system_tables};
+use super::session::{Options, Sessions};
+use super::settings::Resolved;
+use super::status::{from_c360, from_datafusion};
+use crate::Engine;
+
+/// A planned query not fetched within this long is dropped.
+const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Table functions that write model files: not for read-only clients.
+pub const WRITING_TABLE_FUNCTIONS: &[&str] = &[
+    "train_match_model",
+    "train_classifier",
+    "train_multiclass",
+    "train_uplift",
+    "fit_clv_model",
+];
+
+/// A prepared statement.
+#[derive(Clone)]
+pub struct Prepared {
+    /// Its owner.
+    pub user: String,
+    /// The session it was made in.
+    pub session: String,
+    /// Its SQL.
+    pub sql: String,
+    /// The bound parameter values (one row).
+    pub values: Option<Vec<ScalarValue>>,
+    /// The result schema (empty for statements that change something).
+    pub dataset_schema: SchemaRef,
+    /// The parameter schema.
+    pub parameter_schema: SchemaRef,
+}
+
+enum Entry {
+    Pending(Box<Planned>),
+    Running(CancellationToken),
+}
+
+/// Counters for the health action.
+#[derive(Default)]
+pub struct Counters {
+    /// Queries started.
+    pub queries: AtomicU64,
+    /// Queries refused because too many were running.
+    pub refused: AtomicU64,
+}
+
+/// The state every RPC shares.
+pub struct Server {
+    engine: RwLock<Arc<Engine>>,
+    /// Resolved settings.
+    pub settings: Resolved,
+    /// Credentials.
+    pub auth: Authenticator,
+    /// Client sessions.
+    pub sessions: Sessions,
+    /// Scheduled runs.
+    pub runs: Arc<RunLog>,
+    /// Started at.
+    pub started: Instant,
+    /// Counters.
+    pub counters: Counters,
+    permits: Arc<Semaphore>,
+    queries: Mutex<HashMap<String, (Instant, Entry)>>,
+    prepared: Mutex<HashMap<String, Prepared>>,
+}
+
+/// Make an engine ready to serve: writing functions gone for read-only clients, the system
+/// tables registered.
+fn prepare_engine(engine: &Engine, read_only: bool, runs: &Arc<RunLog>) -> Result<(), Status> {
+    if read_only {
+        for name in WRITING_TABLE_FUNCTIONS {
+            engine.ctx.deregister_udtf(name);
+        }
+    }
+    register_system_tables(&engine.ctx, runs).map_err(|e| from_datafusion(&e))
+}
+
+/// A new random handle.
+pub fn new_handle() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Server {
+    /// The state around an opened engine.
+    pub fn new(engine: Engine, settings: Resolved, runs: Arc<RunLog>) -> Result<Self, Status> {
+        let auth = Authenticator::new(
+            settings.tokens.clone(),
+            settings.users.clone(),
+            settings.anonymous,
+        );
+        let permits = Arc::new(Semaphore::new(settings.max_concurrent_queries));
+        prepare_engine(&engine, settings.read_only, &runs)?;
+        Ok(Self {
+            engine: RwLock::new(Arc::new(engine)),
+            settings,
+            auth,
+            sessions: Sessions::default(),
+            runs,
+            started: Instant::now(),
+            counters: Counters::default(),
+            permits,
+            queries: Mutex::new(HashMap::new()),
+            prepared: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The engine new queries use.
+    pub fn engine(&self) -> Arc<Engine> {
+        Arc::clone(&self.engine.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Make `engine` the one new queries use; queries already running keep theirs.
+    pub fn replace_engine(&self, engine: Engine) -> Result<(), Status> {
+        prepare_engine(&engine, self.settings.read_only, &self.runs)?;
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+        Ok(())
+    }
+
+    /// Queries running now.
+    pub fn running(&self) -> usize {
+        self.settings.max_concurrent_queries - self.permits.available_permits()
+    }
+
+    /// A context for one query of `session`: the engine's state with the session's default
+    /// catalog and schema and the query's own memory pool.
+    fn context(&self, options: &Options) -> (SessionContext, Option<Arc<QueryPool>>) {
+        let engine = self.engine();
+        let mut state = engine.ctx.state();
+        let catalog = &mut state.config_mut().options_mut().catalog;
+        if let Some(c) = &options.catalog {
+            catalog.default_catalog = c.clone();
+        }
+        if let Some(s) = &options.schema {
+            catalog.default_schema = s.clone();
+        }
+        let pool = self.settings.query_memory_limit.map(|limit| {
+            Arc::new(QueryPool::new(
+                Arc::clone(&state.runtime_env().memory_pool),
+                limit,
+            ))
+        });
+        let state = query::query_state(state, pool.as_ref());
+        (SessionContext::new_with_state(state), pool)
+    }
+
+    /// Parse and plan `sql` to a logical plan, enforcing the read-only rule.
+    async fn logical(&self, ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Status> {
+        let statement = parse_one(sql)?;
+        let engine = self.engine();
+        let state = ctx.state();
+        if let Ok(tables) = state.resolve_table_references(&statement) {
+            engine
+                .check_sources(tables.iter().map(|t| t.table()))
+                .map_err(|e| from_c360(&e))?;
+        }
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| from_datafusion(&e))?;
+        if self.settings.read_only {
+            SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false)
+                .verify_plan(&plan)
+                .map_err(|e| {
+                    Status::permission_denied(format!(
+                        "this server is read-only: {}; an administrator can set [server] \
+                         read_only = false in c360.toml",
+                        crate::error::strip_context(&e)
+                    ))
+                })?;
+        }
+        Ok(plan)
+    }
+
+    /// Plan a query (with bound parameters for a prepared one) and keep it for its DoGet;
+    /// returns its handle and schema.
+    pub async fn plan(
+        &self,
+        user: &str,
+        session: &str,
+        sql: &str,
+        values: Option<&[ScalarValue]>,
+    ) -> Result<(String, SchemaRef), Status> {
+        let started = Instant::now();
+        let (ctx, pool) = self.context(&self.sessions.get(session));
+        let planning = async {
+            let mut plan = self.logical(&ctx, sql).await?;
+            let params = query::parameters(&plan)?;
+            match values {
+                Some(values) => plan = query::bind(plan, values)?,
+                None if !params.is_empty() => {
+                    return Err(Status::invalid_argument(format!(
+                        "the statement has {} parameter(s); prepare it and bind values first",
+                        params.len()
+                    )));
+                }
+                None => {}
+            }
+            query::physical(&ctx, plan)
+                .await
+                .map_err(|e| from_datafusion(&e))
+        };
+        let (plan, task) = tokio::time::timeout(self.settings.query_timeout, planning)
+            .await
+            .map_err(|_| Status::deadline_exceeded("planning the query took too long"))??;
+        let schema = plan.schema();
+        let handle = new_handle();
+        let planned = Planned {
+            user: user.to_string(),
+            sql: sql.to_string(),
+            plan,
+            task,
+            schema: Arc::clone(&schema),
+            started,
+            pool,
+            cancel: CancellationToken::new(),
+        };
+        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        queries.retain(|_, (at, entry)| {
+            matches!(entry, Entry::Running(_)) || now.duration_since(*at) < PENDING_LIFETIME
+        });
+        queries.insert(handle.clone(), (now, Entry::Pending(Box::new(planned))));
+        Ok((handle, schema))
+    }
+
+    /// Start the planned query `handle`: its permit, its stream.
+    pub fn start(&self, handle: &str, user: &str) -> Result<(Planned, OwnedSemaphorePermit), Status> {
+        let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
+            self.counters.refused.fetch_add(1, Ordering::Relaxed);
+            Status::resource_exhausted(format!(
+                "{} queries are running, the most this server allows ([server] \
+                 max_concurrent_queries); retry when one has finished",
+                self.settings.max_concurrent_queries
+            ))
+        })?;
+        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        let planned = match queries.remove(handle) {
+            Some((_, Entry::Pending(planned))) if planned.user == user => planned,
+            Some(entry @ (_, Entry::Pending(_))) => {
+                queries.insert(handle.to_string(), entry);
+                return Err(Status::permission_denied(
+                    "this query belongs to another user",
+                ));
+            }
+            Some(entry) => {
+                queries.insert(handle.to_string(), entry);
+                return Err(Status::failed_precondition(
+                    "this query's result is already being read; each ticket is read once",
+                ));
+            }
+            None => {
+                return Err(Status::not_found(
+                    "unknown or expired query handle; call GetFlightInfo again",
+                ));
+            }
+        };
+        queries.insert(
+            handle.to_string(),
+            (Instant::now(), Entry::Running(planned.cancel.clone())),
+        );
+        self.counters.queries.fetch_add(1, Ordering::Relaxed);
+        Ok((*planned, permit))
+    }
+
+    /// The query `handle` has ended.
+    pub fn forget(&self, handle: &str) {
+        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        queries.remove(handle);
+    }
+
+    /// Cancel a planned or running query; false when it is unknown (finished or expired).
+    pub fn cancel(&self, handle: &str) -> bool {
+        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        match queries.remove(handle) {
+            Some((_, Entry::Pending(planned))) => {
+                planned.cancel.cancel();
+                true
+            }
+            Some((_, Entry::Running(token))) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Prepare `sql`: plan it to learn its result and parameter schemas.
+    pub async fn prepare(&self, user: &str, session: &str, sql: &str) -> Result<String, Status> {
+        let (ctx, _) = self.context(&self.sessions.get(session));
+        let plan = self.logical(&ctx, sql).await?;
+        let changes = matches!(
+            plan,
+            LogicalPlan::Ddl(_)
+                | LogicalPlan::Dml(_)
+                | LogicalPlan::Copy(_)
+                | LogicalPlan::Statement(_)
+        );
+        let dataset_schema = if changes {
+            Arc::new(Schema::empty())
+        } else {
+            Arc::new(plan.schema().as_arrow().clone())
+        };
+        let fields: Vec<Field> = query::parameters(&plan)?
+            .into_iter()
+            .map(|(id, t)| {
+                Field::new(
+                    id,
+                    t.unwrap_or(DataType::Null),
+                    true,
+                )
+            })
+            .collect();
+        let handle = new_handle();
+        let prepared = Prepared {
+            user: user.to_string(),
+            session: session.to_string(),
+            sql: sql.to_string(),
+            values: None,
+            dataset_schema,
+            parameter_schema: Arc::new(Schema::new(fields)),
+        };
+        self.prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(handle.clone(), prepared);
+        Ok(handle)
+    }
+
+    /// A prepared statement of `user`.
+    pub fn prepared(&self, handle: &str, user: &str) -> Result<Prepared, Status> {
+        let map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(handle) {
+            Some(p) if p.user == user => Ok(p.clone()),
+            Some(_) => Err(Status::permission_denied(
+                "this prepared statement belongs to another user",
+            )),
+            None => Err(Status::not_found(
+                "unknown prepared statement handle (closed, or the session ended)",
+            )),
+        }
+    }
+
+    /// Bind parameter values to a prepared statement.
+    pub fn bind(&self, handle: &str, user: &str, values: Vec<ScalarValue>) -> Result<(), Status> {
+        self.prepared(handle, user)?;
+        let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = map.get_mut(handle) {
+            p.values = Some(values);
+        }
+        Ok(())
+    }
+
+    /// Close a prepared statement.
+    pub fn close_prepared(&self, handle: &str, user: &str) -> Result<(), Status> {
+        self.prepared(handle, user)?;
+        self.prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(handle);
+        Ok(())
+    }
+
+    /// Close a session: its options and its prepared statements.
+    pub fn close_session(&self, session: &str) -> bool {
+        let had = self.sessions.close(session);
+        let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        let before = map.len();
+        map.retain(|_, p| p.session != session);
+        had || map.len() != before
+    }
+
+    /// Run a statement that changes something (DDL/DML, when allowed) and count its rows.
+    pub async fn update(
+        &self,
+        session: &str,
+        sql: &str,
+        values: Option<&[ScalarValue]>,
+    ) -> Result<i64, Status> {
+        let (ctx, _) = self.context(&self.sessions.get(session));
+        let mut plan = self.logical(&ctx, sql).await?;
+        if let Some(values) = values {
+            plan = query::bind(plan, values)?;
+        }
+        let batches = ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| from_datafusion(&e))?
+            .collect()
+            .await
+            .map_err(|e| from_datafusion(&e))?;
+        let count = batches
+            .first()
+            .filter(|b| b.num_columns() == 1 && b.num_rows() == 1)
+            .and_then(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<UInt64Array>()
+                    .map(|a| a.value(0))
+            });
+        Ok(count.map_or(0, |c| c as i64))
+    }
+}
