@@ -184,10 +184,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { select } => {
             let workspace = Workspace::load(&dir)?;
             let engine = Engine::open(&workspace).await?;
-            let summary = pipeline::run(&engine, &pipeline::RunOptions {
+            let summary = pipeline::run(
+                &engine,
+                &pipeline::RunOptions {
                     select,
                     all_or_nothing: false,
-                }).await?;
+                },
+            )
+            .await?;
             println!("{}", summary.render());
             Ok(if summary.failed() > 0 {
                 ExitCode::from(1)
@@ -204,10 +208,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             use std::io::Write as _;
             std::io::stdout().flush().ok();
             tokio::signal::ctrl_c().await.ok();
-            tracing::info!(
-                running = running.server.running(),
-                "c360 serve: stopping"
-            );
+            tracing::info!(running = running.server.running(), "c360 serve: stopping");
             running.stop().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -113,16 +113,13 @@ impl Authenticator {
     }
 
     fn check_token(&self, token: &str) -> Result<User, Status> {
-        let configured = self
-            .tokens
-            .iter()
-            .fold(None, |found, (known, user)| {
-                if constant_time_eq(known.as_bytes(), token.as_bytes()) {
-                    Some(user.clone())
-                } else {
-                    found
-                }
-            });
+        let configured = self.tokens.iter().fold(None, |found, (known, user)| {
+            if constant_time_eq(known.as_bytes(), token.as_bytes()) {
+                Some(user.clone())
+            } else {
+                found
+            }
+        });
         let name = match configured {
             Some(name) => Some(name),
             None => {
@@ -222,7 +219,12 @@ mod tests {
     #[test]
     fn tokens_basic_logins_and_their_issued_tokens() {
         let a = auth();
-        assert_eq!(a.check(&with("Bearer t0k3n-abcdefghijkl")).expect("ok").name, "bi");
+        assert_eq!(
+            a.check(&with("Bearer t0k3n-abcdefghijkl"))
+                .expect("ok")
+                .name,
+            "bi"
+        );
         assert!(a.check(&with("Bearer nope")).is_err());
         assert!(a.check(&MetadataMap::new()).is_err());
         let basic = format!("Basic {}", STANDARD.encode("ann:pw"));

@@ -5,12 +5,10 @@
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightService;
-use arrow_flight::sql::{
-    Any, Command, CommandGetCatalogs, CommandGetDbSchemas, CommandGetTables,
-};
+use arrow_flight::sql::{Any, Command, CommandGetCatalogs, CommandGetDbSchemas, CommandGetTables};
 use arrow_flight::{
-    Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest,
-    PollInfo, SchemaAsIpc, SchemaResult, Ticket,
+    Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
+    SchemaAsIpc, SchemaResult, Ticket,
 };
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::error::ArrowError;
@@ -49,7 +47,9 @@ impl Endpoint {
         let session = super::session::key(request.metadata(), &user.credential);
         match command {
             Command::CommandStatementQuery(query) => {
-                let (handle, schema) = server.plan(&user.name, &session, &query.query, None).await?;
+                let (handle, schema) = server
+                    .plan(&user.name, &session, &query.query, None)
+                    .await?;
                 server.cancel(&handle);
                 Ok(schema.as_ref().clone())
             }
@@ -155,9 +155,7 @@ impl FlightService for Endpoint {
         let schema = self.schema_of(request).await?;
         let result: SchemaResult = SchemaAsIpc::new(&schema, &IpcWriteOptions::default())
             .try_into()
-            .map_err(|e: ArrowError| {
-                Status::internal(format!("encoding a schema: {e}"))
-            })?;
+            .map_err(|e: ArrowError| Status::internal(format!("encoding a schema: {e}")))?;
         Ok(Response::new(result))
     }
 

@@ -66,7 +66,10 @@ fn schema_names(ctx: &SessionContext) -> Vec<(String, String)> {
 
 /// GetTables; with `include_schema` each table's Arrow schema, its fields carrying the
 /// Flight SQL column metadata (catalog, schema, table, SQL type name...).
-pub async fn tables(ctx: &SessionContext, command: CommandGetTables) -> Result<RecordBatch, Status> {
+pub async fn tables(
+    ctx: &SessionContext,
+    command: CommandGetTables,
+) -> Result<RecordBatch, Status> {
     let include_schema = command.include_schema;
     let catalog_filter = command.catalog.clone();
     let mut builder = command.into_builder();
@@ -89,7 +92,8 @@ pub async fn tables(ctx: &SessionContext, command: CommandGetTables) -> Result<R
                 }
             };
             let table_schema = if include_schema {
-                with_column_metadata(&table.schema(), &catalog, &schema, &name)
+                let wire = super::query::wire_schema(&table.schema());
+                with_column_metadata(&wire, &catalog, &schema, &name)
             } else {
                 Schema::empty()
             };
@@ -126,7 +130,10 @@ pub fn with_column_metadata(schema: &SchemaRef, catalog: &str, db: &str, table: 
                 put("SCALE", scale.to_string());
             }
             put("IS_AUTO_INCREMENT", "0".to_string());
-            put("IS_CASE_SENSITIVE", u8::from(is_text(field.data_type())).to_string());
+            put(
+                "IS_CASE_SENSITIVE",
+                u8::from(is_text(field.data_type())).to_string(),
+            );
             put("IS_READ_ONLY", "1".to_string());
             put("IS_SEARCHABLE", "1".to_string());
             field.as_ref().clone().with_metadata(metadata)
@@ -266,8 +273,20 @@ pub fn xdbc_types() -> XdbcTypeInfoData {
         ("DECIMAL", XdbcDataType::XdbcDecimal, Some(38), false, None),
         ("VARCHAR", XdbcDataType::XdbcVarchar, None, true, Some("'")),
         ("BYTEA", XdbcDataType::XdbcVarbinary, None, false, None),
-        ("DATE", XdbcDataType::XdbcDate, Some(10), false, Some("DATE '")),
-        ("TIME", XdbcDataType::XdbcTime, Some(15), false, Some("TIME '")),
+        (
+            "DATE",
+            XdbcDataType::XdbcDate,
+            Some(10),
+            false,
+            Some("DATE '"),
+        ),
+        (
+            "TIME",
+            XdbcDataType::XdbcTime,
+            Some(15),
+            false,
+            Some("TIME '"),
+        ),
         (
             "TIMESTAMP",
             XdbcDataType::XdbcTimestamp,

@@ -138,7 +138,10 @@ pub async fn serve(workspace: &Workspace, addr: Option<&str>) -> Result<Running>
         let shutdown = async {
             let _ = rx.await;
         };
-        if let Err(e) = router.serve_with_incoming_shutdown(incoming, shutdown).await {
+        if let Err(e) = router
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+        {
             tracing::error!("c360 serve: the server stopped: {e}");
         }
     });

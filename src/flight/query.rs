@@ -9,14 +9,16 @@ use std::time::Instant;
 use arrow_flight::FlightData;
 use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream, execute_stream};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value, visit_expressions_mut};
@@ -57,9 +59,15 @@ pub fn parse_one(sql: &str) -> Result<Statement, Status> {
 /// The parameters of a plan in order (`$1`, `$2`...), with their types when DataFusion
 /// could infer them.
 pub fn parameters(plan: &LogicalPlan) -> Result<Vec<(String, Option<DataType>)>, Status> {
-    let types = plan.get_parameter_types().map_err(|e| from_datafusion(&e))?;
+    let types = plan
+        .get_parameter_types()
+        .map_err(|e| from_datafusion(&e))?;
     let mut list: Vec<(String, Option<DataType>)> = types.into_iter().collect();
-    list.sort_by_key(|(id, _)| id.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
+    list.sort_by_key(|(id, _)| {
+        id.trim_start_matches('$')
+            .parse::<usize>()
+            .unwrap_or(usize::MAX)
+    });
     Ok(list)
 }
 
@@ -89,7 +97,8 @@ pub fn bind(plan: LogicalPlan, values: &[ScalarValue]) -> Result<LogicalPlan, St
         };
         cast.push(value);
     }
-    plan.with_param_values(cast).map_err(|e| from_datafusion(&e))
+    plan.with_param_values(cast)
+        .map_err(|e| from_datafusion(&e))
 }
 
 /// A planned query waiting for its DoGet.
@@ -196,18 +205,32 @@ impl Drop for QueryLog {
 pub fn stream<P: Send + 'static>(
     planned: Planned,
     timeout: std::time::Duration,
+    executor: &tokio::runtime::Handle,
     permit: P,
 ) -> Result<impl Stream<Item = Result<FlightData, Status>> + Send + 'static, Status> {
     let log = Arc::new(QueryLog::new(&planned));
-    let batches = execute_stream(Arc::clone(&planned.plan), Arc::clone(&planned.task))
-        .map_err(|e| {
+    let batches =
+        execute_stream(Arc::clone(&planned.plan), Arc::clone(&planned.task)).map_err(|e| {
             let status = from_datafusion(&e);
             log.end(format!("failed: {}", status.message()));
             status
         })?;
     let deadline = tokio::time::Instant::from_std(planned.started + timeout);
+    // The plan runs on the query runtime, apart from the one serving gRPC, so that a deadline
+    // or a cancel is answered at once even while operators keep every query thread busy;
+    // dropping the task (the client went, the query ended) aborts it at its next yield.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let producer = AbortOnDrop(executor.spawn(async move {
+        let mut batches = batches;
+        while let Some(item) = batches.next().await {
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    }));
     let state = Running {
-        batches,
+        batches: rx,
+        _producer: producer,
         schema: Arc::clone(&planned.schema),
         cancel: planned.cancel.clone(),
         deadline,
@@ -233,8 +256,18 @@ pub fn stream<P: Send + 'static>(
     }))
 }
 
+/// A task on the query runtime, aborted when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 struct Running<P> {
-    batches: SendableRecordBatchStream,
+    batches: tokio::sync::mpsc::Receiver<Result<RecordBatch, DataFusionError>>,
+    _producer: AbortOnDrop,
     schema: SchemaRef,
     cancel: CancellationToken,
     deadline: tokio::time::Instant,
@@ -255,7 +288,7 @@ async fn next_batch<P>(mut run: Running<P>) -> Option<(Result<RecordBatch, Statu
             "the query took longer than its limit of {} s ([server] query_timeout_secs)",
             run.timeout.as_secs()
         )))),
-        item = run.batches.next() => item.map(|r| {
+        item = run.batches.recv() => item.map(|r| {
             r.map_err(|e| from_datafusion(&e)).and_then(|b| conform(b, &run.schema))
         }),
     };
@@ -265,7 +298,8 @@ async fn next_batch<P>(mut run: Running<P>) -> Option<(Result<RecordBatch, Statu
             None
         }
         Some(Err(status)) => {
-            run.log.end(format!("{:?}: {}", status.code(), status.message()));
+            run.log
+                .end(format!("{:?}: {}", status.code(), status.message()));
             run.done = true;
             Some((Err(status), run))
         }
@@ -278,15 +312,58 @@ async fn next_batch<P>(mut run: Running<P>) -> Option<(Result<RecordBatch, Statu
     }
 }
 
-/// A batch under the announced schema: the same columns, the announced field names,
+/// The schema sent to clients: string and binary views as plain strings and binaries, which
+/// every Arrow client reads (JDBC and older pyarrow do not know the view types).
+pub fn wire_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_data_type(wire_type(f.data_type())))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+fn wire_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        DataType::List(f) => DataType::List(wire_field(f)),
+        DataType::LargeList(f) => DataType::LargeList(wire_field(f)),
+        DataType::FixedSizeList(f, n) => DataType::FixedSizeList(wire_field(f), *n),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|f| wire_field(f)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn wire_field(f: &FieldRef) -> FieldRef {
+    Arc::new(f.as_ref().clone().with_data_type(wire_type(f.data_type())))
+}
+
+/// A batch under the announced schema: views cast to plain types, the announced field names,
 /// nullability and metadata (DataFusion's operators may report them differently).
 fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Status> {
     if batch.schema_ref() == schema {
         return Ok(batch);
     }
-    RecordBatch::try_new(Arc::clone(schema), batch.columns().to_vec()).map_err(|e| {
+    let mismatch = |e: ArrowError| {
         Status::internal(format!(
             "a result batch does not match the announced schema: {e}"
         ))
-    })
+    };
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| {
+            if column.data_type() == field.data_type() {
+                Ok(Arc::clone(column))
+            } else {
+                cast(column, field.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(mismatch)?;
+    RecordBatch::try_new(Arc::clone(schema), columns).map_err(mismatch)
 }

@@ -98,7 +98,12 @@ impl RunLog {
     }
 
     /// Record how the run of `schedule` that started at `started_at` ended.
-    pub fn finish(&self, schedule: &str, started_at: DateTime<Utc>, update: impl FnOnce(&mut RunRecord)) {
+    pub fn finish(
+        &self,
+        schedule: &str,
+        started_at: DateTime<Utc>,
+        update: impl FnOnce(&mut RunRecord),
+    ) {
         let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(run) = runs
             .iter_mut()
@@ -165,7 +170,13 @@ pub fn next_after(cron: &Cron, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 
 /// Register `c360.runs` and `c360.schedules` in a session.
 pub fn register_system_tables(ctx: &SessionContext, log: &Arc<RunLog>) -> DfResult<()> {
-    let catalog_name = ctx.state().config().options().catalog.default_catalog.clone();
+    let catalog_name = ctx
+        .state()
+        .config()
+        .options()
+        .catalog
+        .default_catalog
+        .clone();
     let catalog = ctx
         .catalog(&catalog_name)
         .ok_or_else(|| plan_datafusion_err!("catalog '{catalog_name}' is missing"))?;
@@ -257,18 +268,34 @@ impl SnapshotTable {
             Snapshot::Runs => {
                 let runs = self.log.runs();
                 vec![
-                    Arc::new(StringArray::from_iter_values(runs.iter().map(|r| &r.schedule))),
+                    Arc::new(StringArray::from_iter_values(
+                        runs.iter().map(|r| &r.schedule),
+                    )),
                     ts_array(runs.iter().map(|r| Some(micros(&r.started_at))).collect()),
-                    ts_array(runs.iter().map(|r| r.finished_at.as_ref().map(micros)).collect()),
-                    Arc::new(StringArray::from_iter_values(runs.iter().map(|r| &r.status))),
+                    ts_array(
+                        runs.iter()
+                            .map(|r| r.finished_at.as_ref().map(micros))
+                            .collect(),
+                    ),
+                    Arc::new(StringArray::from_iter_values(
+                        runs.iter().map(|r| &r.status),
+                    )),
                     Arc::new(Float64Array::from_iter(runs.iter().map(|r| {
                         r.finished_at
                             .map(|f| (f - r.started_at).num_milliseconds() as f64 / 1000.0)
                     }))),
-                    Arc::new(UInt64Array::from_iter_values(runs.iter().map(|r| r.models_ok))),
-                    Arc::new(UInt64Array::from_iter_values(runs.iter().map(|r| r.models_failed))),
-                    Arc::new(UInt64Array::from_iter_values(runs.iter().map(|r| r.models_skipped))),
-                    Arc::new(StringArray::from_iter(runs.iter().map(|r| r.version.clone()))),
+                    Arc::new(UInt64Array::from_iter_values(
+                        runs.iter().map(|r| r.models_ok),
+                    )),
+                    Arc::new(UInt64Array::from_iter_values(
+                        runs.iter().map(|r| r.models_failed),
+                    )),
+                    Arc::new(UInt64Array::from_iter_values(
+                        runs.iter().map(|r| r.models_skipped),
+                    )),
+                    Arc::new(StringArray::from_iter(
+                        runs.iter().map(|r| r.version.clone()),
+                    )),
                     Arc::new(StringArray::from_iter(runs.iter().map(|r| r.error.clone()))),
                 ]
             }
@@ -277,8 +304,12 @@ impl SnapshotTable {
                 let runs = self.log.runs();
                 let last = |name: &str| runs.iter().rev().find(|r| r.schedule == name);
                 vec![
-                    Arc::new(StringArray::from_iter_values(schedules.iter().map(|s| &s.name))),
-                    Arc::new(StringArray::from_iter_values(schedules.iter().map(|s| &s.cron))),
+                    Arc::new(StringArray::from_iter_values(
+                        schedules.iter().map(|s| &s.name),
+                    )),
+                    Arc::new(StringArray::from_iter_values(
+                        schedules.iter().map(|s| &s.cron),
+                    )),
                     Arc::new(StringArray::from_iter_values(schedules.iter().map(|s| {
                         if s.select.is_empty() {
                             "all".to_string()
@@ -286,7 +317,12 @@ impl SnapshotTable {
                             s.select.join(", ")
                         }
                     }))),
-                    ts_array(schedules.iter().map(|s| s.next_run_at.as_ref().map(micros)).collect()),
+                    ts_array(
+                        schedules
+                            .iter()
+                            .map(|s| s.next_run_at.as_ref().map(micros))
+                            .collect(),
+                    ),
                     ts_array(
                         schedules
                             .iter()
@@ -294,7 +330,9 @@ impl SnapshotTable {
                             .collect(),
                     ),
                     Arc::new(StringArray::from_iter(
-                        schedules.iter().map(|s| last(&s.name).map(|r| r.status.clone())),
+                        schedules
+                            .iter()
+                            .map(|s| last(&s.name).map(|r| r.status.clone())),
                     )),
                 ]
             }

@@ -82,9 +82,7 @@ fn session_key<T>(request: &Request<T>, user: &User) -> String {
 fn ipc_schema(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
     let message: IpcMessage = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
         .try_into()
-        .map_err(|e: ArrowError| {
-            Status::internal(format!("encoding a schema: {e}"))
-        })?;
+        .map_err(|e: ArrowError| Status::internal(format!("encoding a schema: {e}")))?;
     Ok(message.0)
 }
 
@@ -281,7 +279,11 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn get_flight_info_schemas(
@@ -290,7 +292,11 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn get_flight_info_tables(
@@ -299,7 +305,11 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn get_flight_info_table_types(
@@ -308,7 +318,11 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn get_flight_info_sql_info(
@@ -359,7 +373,12 @@ impl FlightSqlService for Service {
             server: Arc::clone(&self.server),
             handle,
         };
-        let stream = query::stream(planned, self.server.settings.query_timeout, (permit, guard))?;
+        let stream = query::stream(
+            planned,
+            self.server.settings.query_timeout,
+            self.server.executor(),
+            (permit, guard),
+        )?;
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -503,7 +522,10 @@ impl FlightSqlService for Service {
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let user = caller(&request)?;
         let session = session_key(&request, &user);
-        let handle = self.server.prepare(&user.name, &session, &query.query).await?;
+        let handle = self
+            .server
+            .prepare(&user.name, &session, &query.query)
+            .await?;
         let prepared = self.server.prepared(&handle, &user.name)?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: handle.into_bytes().into(),
@@ -558,16 +580,20 @@ impl FlightSqlService for Service {
                 ))
             }
             "SetSessionOptions" => {
-                let options = SetSessionOptionsRequest::decode(action.body.clone()).map_err(
-                    |e| Status::invalid_argument(format!("malformed SetSessionOptionsRequest: {e}")),
-                )?;
+                let options =
+                    SetSessionOptionsRequest::decode(action.body.clone()).map_err(|e| {
+                        Status::invalid_argument(format!("malformed SetSessionOptionsRequest: {e}"))
+                    })?;
                 let engine = self.server.engine();
                 let valid = |name: &str, value: &str| metadata::exists(&engine.ctx, name, value);
                 let credential_key = session::key(&Default::default(), &user.credential);
                 let cookie = session::cookie(request.metadata());
                 let id = cookie.clone().unwrap_or_else(super::state::new_handle);
                 let cookie_key = format!("cookie:{id}");
-                let result = self.server.sessions.set(&cookie_key, options.clone(), valid);
+                let result = self
+                    .server
+                    .sessions
+                    .set(&cookie_key, options.clone(), valid);
                 if cookie.is_none() {
                     // Clients without cookies find the session by their credential.
                     self.server.sessions.set(&credential_key, options, valid);
@@ -617,7 +643,10 @@ impl FlightSqlService for Service {
             action("CancelFlightInfo", "Cancel a planned or running query"),
             action("SetSessionOptions", "Set the session's catalog and schema"),
             action("GetSessionOptions", "The session's catalog and schema"),
-            action("CloseSession", "End the session and its prepared statements"),
+            action(
+                "CloseSession",
+                "End the session and its prepared statements",
+            ),
             action("health", "Server status as JSON (no credentials needed)"),
         ])
     }

@@ -182,7 +182,11 @@ impl Sessions {
         let mut session_options = HashMap::new();
         session_options.insert(
             "catalog".to_string(),
-            text(options.catalog.unwrap_or_else(|| default_catalog.to_string())),
+            text(
+                options
+                    .catalog
+                    .unwrap_or_else(|| default_catalog.to_string()),
+            ),
         );
         session_options.insert(
             "schema".to_string(),

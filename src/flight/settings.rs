@@ -148,11 +148,7 @@ pub struct Resolved {
 
 impl ServerConfig {
     /// Resolve against the workspace root and the environment; `addr` overrides the file.
-    pub fn resolve(
-        &self,
-        root: &Path,
-        addr: Option<&str>,
-    ) -> Result<Resolved, String> {
+    pub fn resolve(&self, root: &Path, addr: Option<&str>) -> Result<Resolved, String> {
         let text = addr.unwrap_or(&self.addr);
         let addr: SocketAddr = text.parse().map_err(|e| {
             format!("[server] addr '{text}': {e}; expected host:port such as 127.0.0.1:50051")
@@ -207,7 +203,10 @@ impl ServerConfig {
         if self.query_timeout_secs == 0 {
             return Err("[server] query_timeout_secs must be at least 1".to_string());
         }
-        let tls = self.tls.as_ref().map(|t| (root.join(&t.cert), root.join(&t.key)));
+        let tls = self
+            .tls
+            .as_ref()
+            .map(|t| (root.join(&t.cert), root.join(&t.key)));
         Ok(Resolved {
             addr,
             tokens,

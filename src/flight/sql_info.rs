@@ -178,5 +178,6 @@ pub fn build(state: &SessionState, read_only: bool, timeout_secs: u64) -> SqlInf
     b.append(SqlInfo::SqlNamedParametersSupported, false);
     b.append(SqlInfo::SqlLocatorsUpdateCopy, false);
     b.append(SqlInfo::SqlStoredFunctionsUsingCallSyntaxSupported, false);
-    b.build().expect("the SqlInfo values have the types their ids require")
+    b.build()
+        .expect("the SqlInfo values have the types their ids require")
 }

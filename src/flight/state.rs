@@ -60,6 +60,18 @@ enum Entry {
     Running(CancellationToken),
 }
 
+/// The runtime queries execute on, apart from the one serving gRPC (a CPU-bound plan must
+/// not delay deadlines, cancels or other clients' calls). Shut down without blocking.
+struct QueryRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for QueryRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// Counters for the health action.
 #[derive(Default)]
 pub struct Counters {
@@ -85,6 +97,7 @@ pub struct Server {
     /// Counters.
     pub counters: Counters,
     permits: Arc<Semaphore>,
+    executor: QueryRuntime,
     queries: Mutex<HashMap<String, (Instant, Entry)>>,
     prepared: Mutex<HashMap<String, Prepared>>,
 }
@@ -117,7 +130,22 @@ impl Server {
         );
         let permits = Arc::new(Semaphore::new(settings.max_concurrent_queries));
         prepare_engine(&engine, settings.read_only, &runs)?;
+        let threads = engine
+            .ctx
+            .state()
+            .config()
+            .options()
+            .execution
+            .target_partitions
+            .max(1);
+        let executor = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("c360-query")
+            .enable_all()
+            .build()
+            .map_err(|e| Status::internal(format!("starting the query runtime: {e}")))?;
         Ok(Self {
+            executor: QueryRuntime(Some(executor)),
             engine: RwLock::new(Arc::new(engine)),
             settings,
             auth,
@@ -141,6 +169,15 @@ impl Server {
         prepare_engine(&engine, self.settings.read_only, &self.runs)?;
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
         Ok(())
+    }
+
+    /// Where query plans execute.
+    pub fn executor(&self) -> &tokio::runtime::Handle {
+        self.executor
+            .0
+            .as_ref()
+            .map(|r| r.handle())
+            .expect("the query runtime lives as long as the server")
     }
 
     /// Queries running now.
@@ -232,7 +269,7 @@ impl Server {
         let (plan, task) = tokio::time::timeout(self.settings.query_timeout, planning)
             .await
             .map_err(|_| Status::deadline_exceeded("planning the query took too long"))??;
-        let schema = plan.schema();
+        let schema = query::wire_schema(&plan.schema());
         let handle = new_handle();
         let planned = Planned {
             user: user.to_string(),
@@ -254,7 +291,11 @@ impl Server {
     }
 
     /// Start the planned query `handle`: its permit, its stream.
-    pub fn start(&self, handle: &str, user: &str) -> Result<(Planned, OwnedSemaphorePermit), Status> {
+    pub fn start(
+        &self,
+        handle: &str,
+        user: &str,
+    ) -> Result<(Planned, OwnedSemaphorePermit), Status> {
         let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
             self.counters.refused.fetch_add(1, Ordering::Relaxed);
             Status::resource_exhausted(format!(
@@ -328,17 +369,11 @@ impl Server {
         let dataset_schema = if changes {
             Arc::new(Schema::empty())
         } else {
-            Arc::new(plan.schema().as_arrow().clone())
+            query::wire_schema(plan.schema().as_arrow())
         };
         let fields: Vec<Field> = query::parameters(&plan)?
             .into_iter()
-            .map(|(id, t)| {
-                Field::new(
-                    id,
-                    t.unwrap_or(DataType::Null),
-                    true,
-                )
-            })
+            .map(|(id, t)| Field::new(id, t.unwrap_or(DataType::Null), true))
             .collect();
         let handle = new_handle();
         let prepared = Prepared {

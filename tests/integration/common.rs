@@ -65,7 +65,8 @@ pub fn write_orders_parquet_text_amount(root: &Path, relative: &str, rows: &[(i6
     );
 }
 
-fn write_batch(root: &Path, relative: &str, batch: RecordBatch) {
+/// Write one batch as a Parquet file, creating folders.
+pub fn write_batch(root: &Path, relative: &str, batch: RecordBatch) {
     let path = root.join(relative);
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     let file = std::fs::File::create(path).expect("create");
