@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: unit tests, the integration-test binary and the sqllogictest files.
 # It installs what the tests need by itself: a Python venv with moto (a local S3-compatible
-# server, from PyPI), started on a free port on 127.0.0.1 for the object-storage test.
+# server, from PyPI), started on a free port on 127.0.0.1 for the object-storage test, and the
+# Flight SQL clients BI tools use (the ADBC driver, flightsql-dbapi with SQLAlchemy), run
+# against `c360 serve` after the Rust tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,13 @@ if [ ! -x "$VENV/bin/moto_server" ]; then
   echo "scripts/test.sh: creating $VENV with moto[server] (local S3 server for the tests)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
+fi
+if ! "$VENV/bin/python" -c "import adbc_driver_flightsql, flightsql, sqlalchemy, pandas" 2>/dev/null; then
+  echo "scripts/test.sh: installing the Flight SQL clients into $VENV"
+  # flightsql-dbapi's SQLAlchemy dialect needs SQLAlchemy 1.4 (its pin) and pandas.
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "adbc-driver-flightsql>=1.3,<2" "adbc-driver-manager>=1.3,<2" "pyarrow>=16" \
+    "flightsql-dbapi==0.2.2" "sqlalchemy>=1.4,<2" "pandas>=2"
 fi
 
 PORT="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -38,3 +47,6 @@ PY
 echo "scripts/test.sh: local S3 server on $C360_TEST_S3_ENDPOINT (bucket $C360_TEST_S3_BUCKET)"
 
 cargo test --all-targets "$@"
+
+echo "scripts/test.sh: Flight SQL clients against c360 serve"
+"$VENV/bin/python" tests/clients/test_flight_clients.py "$CARGO_TARGET_DIR/debug/c360"

@@ -6,10 +6,18 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use rand::RngCore;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
+
+/// Base64 with or without padding: Go's Flight client leaves the padding off.
+const BASIC: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// How long a token given by the handshake stays valid.
 const ISSUED_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -165,7 +173,7 @@ fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
 }
 
 fn decode_basic(encoded: &str) -> Result<(String, String), Status> {
-    let bytes = STANDARD
+    let bytes = BASIC
         .decode(encoded)
         .map_err(|_| Status::unauthenticated("basic auth: the credentials are not base64"))?;
     let text = String::from_utf8(bytes)
@@ -206,7 +214,7 @@ mod tests {
 
     fn auth() -> Authenticator {
         let tokens = BTreeMap::from([("t0k3n-abcdefghijkl".to_string(), "bi".to_string())]);
-        let users = BTreeMap::from([("ann".to_string(), "pw".to_string())]);
+        let users = BTreeMap::from([("ann".to_string(), "pw!".to_string())]);
         Authenticator::new(tokens, users, false)
     }
 
@@ -227,11 +235,14 @@ mod tests {
         );
         assert!(a.check(&with("Bearer nope")).is_err());
         assert!(a.check(&MetadataMap::new()).is_err());
-        let basic = format!("Basic {}", STANDARD.encode("ann:pw"));
+        let basic = format!("Basic {}", BASIC.encode("ann:pw!"));
         let token = a.handshake(&with(&basic), &[]).expect("login");
         let user = a.check(&with(&format!("Bearer {token}"))).expect("issued");
         assert_eq!(user.name, "ann");
-        let wrong = format!("Basic {}", STANDARD.encode("ann:nope"));
+        let wrong = format!("Basic {}", BASIC.encode("ann:nope"));
+        let unpadded = format!("Basic {}", BASIC.encode("ann:pw!").trim_end_matches('='));
+        assert!(unpadded.len() < basic.len());
+        assert!(a.handshake(&with(&unpadded), &[]).is_ok());
         assert!(a.handshake(&with(&wrong), &[]).is_err());
     }
 }
