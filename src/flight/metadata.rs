@@ -262,7 +262,9 @@ pub fn primary_keys_schema() -> SchemaRef {
 /// The types a client may use in SQL, for GetXdbcTypeInfo.
 pub fn xdbc_types() -> XdbcTypeInfoData {
     let mut builder = XdbcTypeInfoDataBuilder::new();
-    let types: [(&str, XdbcDataType, Option<i32>, bool, Option<&str>); 13] = [
+    // (name, type, column size, case sensitive, literal prefix)
+    type Row<'a> = (&'a str, XdbcDataType, Option<i32>, bool, Option<&'a str>);
+    let types: [Row; 13] = [
         ("BOOLEAN", XdbcDataType::XdbcBit, Some(1), false, None),
         ("TINYINT", XdbcDataType::XdbcTinyint, Some(3), false, None),
         ("SMALLINT", XdbcDataType::XdbcSmallint, Some(5), false, None),

@@ -330,9 +330,7 @@ fn wire_type(t: &DataType) -> DataType {
         DataType::List(f) => DataType::List(wire_field(f)),
         DataType::LargeList(f) => DataType::LargeList(wire_field(f)),
         DataType::FixedSizeList(f, n) => DataType::FixedSizeList(wire_field(f), *n),
-        DataType::Struct(fields) => {
-            DataType::Struct(fields.iter().map(|f| wire_field(f)).collect())
-        }
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(wire_field).collect()),
         other => other.clone(),
     }
 }
