@@ -16,7 +16,7 @@ use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::service::{Service, caller};
+use super::service::{Service, caller, handle_text};
 
 /// The endpoint served by tonic.
 pub struct Endpoint {
@@ -54,20 +54,13 @@ impl Endpoint {
                 Ok(schema.as_ref().clone())
             }
             Command::CommandPreparedStatementQuery(command) => {
-                let handle = String::from_utf8(command.prepared_statement_handle.to_vec())
-                    .map_err(|_| Status::invalid_argument("malformed handle"))?;
+                let handle = handle_text(&command.prepared_statement_handle)?;
                 let prepared = server.prepared(&handle, &user.name)?;
                 if prepared.values.is_none() && !prepared.parameter_schema.fields().is_empty() {
+                    // Not bound yet: the schema the statement was prepared with.
                     return Ok(prepared.dataset_schema.as_ref().clone());
                 }
-                let (query, schema) = server
-                    .plan(
-                        &user.name,
-                        &prepared.session,
-                        &prepared.sql,
-                        prepared.values.as_deref(),
-                    )
-                    .await?;
+                let (query, schema) = server.plan_prepared(&user.name, &handle).await?;
                 server.cancel(&query);
                 Ok(schema.as_ref().clone())
             }

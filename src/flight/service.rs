@@ -149,7 +149,7 @@ async fn parameter_rows(
     Ok(rows)
 }
 
-fn handle_text(bytes: &[u8]) -> Result<String, Status> {
+pub fn handle_text(bytes: &[u8]) -> Result<String, Status> {
     String::from_utf8(bytes.to_vec()).map_err(|_| Status::invalid_argument("malformed handle"))
 }
 
@@ -260,16 +260,7 @@ impl FlightSqlService for Service {
     ) -> Result<Response<FlightInfo>, Status> {
         let user = caller(&request)?;
         let handle = handle_text(&command.prepared_statement_handle)?;
-        let prepared = self.server.prepared(&handle, &user.name)?;
-        let (query, schema) = self
-            .server
-            .plan(
-                &user.name,
-                &prepared.session,
-                &prepared.sql,
-                prepared.values.as_deref(),
-            )
-            .await?;
+        let (query, schema) = self.server.plan_prepared(&user.name, &handle).await?;
         query_info(query, &schema, request.into_inner())
     }
 

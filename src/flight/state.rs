@@ -290,6 +290,18 @@ impl Server {
         Ok((handle, schema))
     }
 
+    /// Plan an execution of the prepared statement `handle` with its bound values.
+    pub async fn plan_prepared(
+        &self,
+        user: &str,
+        handle: &str,
+    ) -> Result<(String, SchemaRef), Status> {
+        let prepared = self.prepared(handle, user)?;
+        let values = prepared.values.as_deref();
+        self.plan(user, &prepared.session, &prepared.sql, values)
+            .await
+    }
+
     /// Start the planned query `handle`: its permit, its stream.
     pub fn start(
         &self,

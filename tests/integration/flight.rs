@@ -129,6 +129,38 @@ fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
         .collect()
 }
 
+/// Run an action and return the body of its one result.
+async fn action(
+    client: &mut FlightSqlServiceClient<Channel>,
+    name: &str,
+    body: Vec<u8>,
+) -> prost::bytes::Bytes {
+    let mut results = client
+        .do_action(Action::new(name.to_string(), body))
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    results
+        .message()
+        .await
+        .expect("reply")
+        .expect("one result")
+        .body
+}
+
+/// A SetSessionOptions request for the schema.
+fn set_schema(schema: &str) -> Vec<u8> {
+    SetSessionOptionsRequest {
+        session_options: [(
+            "schema".to_string(),
+            SessionOptionValue {
+                option_value: Some(OptionValue::StringValue(schema.into())),
+            },
+        )]
+        .into(),
+    }
+    .encode_to_vec()
+}
+
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()
 }
@@ -329,58 +361,24 @@ async fn metadata_rpcs() {
     assert!(types.contains(&"VARCHAR".to_string()) && types.contains(&"BIGINT".to_string()));
 
     // Session options: set the schema, read it back, close the session.
-    let set = SetSessionOptionsRequest {
-        session_options: [(
-            "schema".to_string(),
-            SessionOptionValue {
-                option_value: Some(OptionValue::StringValue("c360".into())),
-            },
-        )]
-        .into(),
-    };
-    let mut results = c
-        .do_action(Action::new("SetSessionOptions", set.encode_to_vec()))
-        .await
-        .expect("set");
-    let result = results.message().await.expect("reply").expect("one");
+    let result = action(&mut c, "SetSessionOptions", set_schema("c360")).await;
     assert!(
-        SetSessionOptionsResult::decode(result.body)
+        SetSessionOptionsResult::decode(result)
             .expect("decode")
             .errors
             .is_empty()
     );
     // Unqualified names now resolve in schema c360.
     assert_eq!(rows(&query(&mut c, "SELECT * FROM schedules").await), 0);
-    let mut results = c
-        .do_action(Action::new("GetSessionOptions", Vec::new()))
-        .await
-        .expect("get");
-    let result = results.message().await.expect("reply").expect("one");
-    let options = GetSessionOptionsResult::decode(result.body).expect("decode");
+    let result = action(&mut c, "GetSessionOptions", Vec::new()).await;
+    let options = GetSessionOptionsResult::decode(result).expect("decode");
     assert_eq!(
         options.session_options["schema"].option_value,
         Some(OptionValue::StringValue("c360".into()))
     );
-    let bad = SetSessionOptionsRequest {
-        session_options: [(
-            "schema".to_string(),
-            SessionOptionValue {
-                option_value: Some(OptionValue::StringValue("no_such_schema".into())),
-            },
-        )]
-        .into(),
-    };
-    let mut results = c
-        .do_action(Action::new("SetSessionOptions", bad.encode_to_vec()))
-        .await
-        .expect("set bad");
-    let result = results.message().await.expect("reply").expect("one");
-    assert!(
-        SetSessionOptionsResult::decode(result.body)
-            .expect("decode")
-            .errors
-            .contains_key("schema")
-    );
+    let result = action(&mut c, "SetSessionOptions", set_schema("no_such_schema")).await;
+    let refused = SetSessionOptionsResult::decode(result).expect("decode");
+    assert!(refused.errors.contains_key("schema"));
     c.do_action(Action::new("CloseSession", Vec::new()))
         .await
         .expect("close session");
@@ -390,11 +388,7 @@ async fn metadata_rpcs() {
     // The health action needs no credentials.
     let mut anonymous = client(server.addr).await;
     anonymous.clear_token();
-    let mut results = anonymous
-        .do_action(Action::new("health", Vec::new()))
-        .await
-        .expect("health");
-    let body = results.message().await.expect("reply").expect("one").body;
+    let body = action(&mut anonymous, "health", Vec::new()).await;
     let health: serde_json::Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(health["status"], "ok");
     server.stop().await;
@@ -490,12 +484,8 @@ async fn limits_cancel_and_timeouts() {
     let mut stream = c.do_get(ticket).await.expect("start");
     let request = CancelFlightInfoRequest::new(info);
     let mut canceller = client(server.addr).await;
-    let mut results = canceller
-        .do_action(Action::new("CancelFlightInfo", request.encode_to_vec()))
-        .await
-        .expect("cancel");
-    let reply = results.message().await.expect("reply").expect("one");
-    let result = arrow_flight::CancelFlightInfoResult::decode(reply.body).expect("decode");
+    let reply = action(&mut canceller, "CancelFlightInfo", request.encode_to_vec()).await;
+    let result = arrow_flight::CancelFlightInfoResult::decode(reply).expect("decode");
     assert_eq!(result.status, 1, "CANCELLED");
     let ended = loop {
         match stream.try_next().await {
