@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightService;
-use arrow_flight::sql::{Any, Command, CommandGetCatalogs, CommandGetDbSchemas, CommandGetTables};
+use arrow_flight::sql::{Any, Command};
 use arrow_flight::{
     Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, PollInfo,
     SchemaAsIpc, SchemaResult, Ticket,
@@ -64,9 +64,6 @@ impl Endpoint {
                 server.cancel(&query);
                 Ok(schema.as_ref().clone())
             }
-            Command::CommandGetCatalogs(c) => Ok(schema_of_builder(c)),
-            Command::CommandGetDbSchemas(c) => Ok(schema_of_schemas(c)),
-            Command::CommandGetTables(c) => Ok(schema_of_tables(c)),
             other => {
                 // Everything else announces its schema in its FlightInfo.
                 let descriptor = FlightDescriptor::new_cmd(other.into_any().encode_to_vec());
@@ -79,18 +76,6 @@ impl Endpoint {
             }
         }
     }
-}
-
-fn schema_of_builder(c: CommandGetCatalogs) -> Schema {
-    c.into_builder().schema().as_ref().clone()
-}
-
-fn schema_of_schemas(c: CommandGetDbSchemas) -> Schema {
-    c.into_builder().schema().as_ref().clone()
-}
-
-fn schema_of_tables(c: CommandGetTables) -> Schema {
-    c.into_builder().schema().as_ref().clone()
 }
 
 type Delegate = Service;

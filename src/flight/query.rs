@@ -121,7 +121,8 @@ pub struct Planned {
     pub cancel: CancellationToken,
 }
 
-/// Plan a logical plan into a [`Planned`] on a context of its own.
+/// The physical plan of a logical one, with the task context it runs in (DDL and DML, when
+/// allowed, take effect here).
 pub async fn physical(
     ctx: &SessionContext,
     plan: LogicalPlan,

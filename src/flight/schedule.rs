@@ -120,15 +120,6 @@ impl RunLog {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The start time of the newest run of a schedule.
-    pub fn last_start(&self, schedule: &str) -> Option<DateTime<Utc>> {
-        self.runs()
-            .iter()
-            .rev()
-            .find(|r| r.schedule == schedule)
-            .map(|r| r.started_at)
-    }
-
     /// Set the schedules shown.
     pub fn set_schedules(&self, schedules: Vec<ScheduleState>) {
         *self.schedules.lock().unwrap_or_else(|e| e.into_inner()) = schedules;

@@ -101,6 +101,19 @@ fn flight_info(
     Ok(Response::new(info))
 }
 
+/// The FlightInfo of a metadata command: its ticket is the command itself, answered by DoGet.
+fn command_info<M: ProstMessageExt>(
+    schema: &Schema,
+    command: &M,
+    request: Request<FlightDescriptor>,
+) -> Result<Response<FlightInfo>, Status> {
+    flight_info(
+        schema,
+        command.as_any().encode_to_vec(),
+        request.into_inner(),
+    )
+}
+
 /// The FlightInfo of a planned query: its ticket names the query.
 fn query_info(
     handle: String,
@@ -270,11 +283,7 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&schema, &query, request)
     }
 
     async fn get_flight_info_schemas(
@@ -283,11 +292,7 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&schema, &query, request)
     }
 
     async fn get_flight_info_tables(
@@ -296,11 +301,7 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.clone().into_builder().schema();
-        flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&schema, &query, request)
     }
 
     async fn get_flight_info_table_types(
@@ -309,11 +310,7 @@ impl FlightSqlService for Service {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let schema = query.into_builder().schema();
-        flight_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&schema, &query, request)
     }
 
     async fn get_flight_info_sql_info(
@@ -321,11 +318,7 @@ impl FlightSqlService for Service {
         query: CommandGetSqlInfo,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        flight_info(
-            SqlInfoDataBuilder::schema(),
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(SqlInfoDataBuilder::schema(), &query, request)
     }
 
     async fn get_flight_info_primary_keys(
@@ -333,11 +326,7 @@ impl FlightSqlService for Service {
         query: CommandGetPrimaryKeys,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        flight_info(
-            &metadata::primary_keys_schema(),
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&metadata::primary_keys_schema(), &query, request)
     }
 
     async fn get_flight_info_xdbc_type_info(
@@ -345,11 +334,7 @@ impl FlightSqlService for Service {
         query: CommandGetXdbcTypeInfo,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        flight_info(
-            &self.xdbc.schema(),
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )
+        command_info(&self.xdbc.schema(), &query, request)
     }
 
     async fn do_get_statement(
@@ -577,7 +562,7 @@ impl FlightSqlService for Service {
                     })?;
                 let engine = self.server.engine();
                 let valid = |name: &str, value: &str| metadata::exists(&engine.ctx, name, value);
-                let credential_key = session::key(&Default::default(), &user.credential);
+                let credential_key = session::credential_key(&user.credential);
                 let cookie = session::cookie(request.metadata());
                 let id = cookie.clone().unwrap_or_else(super::state::new_handle);
                 let cookie_key = format!("cookie:{id}");

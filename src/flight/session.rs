@@ -112,7 +112,12 @@ pub struct Sessions {
 pub fn key(metadata: &MetadataMap, credential: &str) -> String {
     cookie(metadata)
         .map(|id| format!("cookie:{id}"))
-        .unwrap_or_else(|| format!("credential:{credential}"))
+        .unwrap_or_else(|| credential_key(credential))
+}
+
+/// The key of the session of a client that sends no cookie.
+pub fn credential_key(credential: &str) -> String {
+    format!("credential:{credential}")
 }
 
 /// The session id sent in the `cookie` header, if any.

@@ -113,6 +113,23 @@ fn prepare_engine(engine: &Engine, read_only: bool, runs: &Arc<RunLog>) -> Resul
     register_system_tables(&engine.ctx, runs).map_err(|e| from_datafusion(&e))
 }
 
+/// The prepared statement `handle` when it belongs to `user`.
+fn owned<'a>(
+    map: &'a mut HashMap<String, Prepared>,
+    handle: &str,
+    user: &str,
+) -> Result<&'a mut Prepared, Status> {
+    match map.get_mut(handle) {
+        Some(p) if p.user == user => Ok(p),
+        Some(_) => Err(Status::permission_denied(
+            "this prepared statement belongs to another user",
+        )),
+        None => Err(Status::not_found(
+            "unknown prepared statement handle (closed, or the session ended)",
+        )),
+    }
+}
+
 /// A new random handle.
 pub fn new_handle() -> String {
     let mut bytes = [0u8; 16];
@@ -405,35 +422,22 @@ impl Server {
 
     /// A prepared statement of `user`.
     pub fn prepared(&self, handle: &str, user: &str) -> Result<Prepared, Status> {
-        let map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(handle) {
-            Some(p) if p.user == user => Ok(p.clone()),
-            Some(_) => Err(Status::permission_denied(
-                "this prepared statement belongs to another user",
-            )),
-            None => Err(Status::not_found(
-                "unknown prepared statement handle (closed, or the session ended)",
-            )),
-        }
+        let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        owned(&mut map, handle, user).map(|p| p.clone())
     }
 
     /// Bind parameter values to a prepared statement.
     pub fn bind(&self, handle: &str, user: &str, values: Vec<ScalarValue>) -> Result<(), Status> {
-        self.prepared(handle, user)?;
         let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = map.get_mut(handle) {
-            p.values = Some(values);
-        }
+        owned(&mut map, handle, user)?.values = Some(values);
         Ok(())
     }
 
     /// Close a prepared statement.
     pub fn close_prepared(&self, handle: &str, user: &str) -> Result<(), Status> {
-        self.prepared(handle, user)?;
-        self.prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(handle);
+        let mut map = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        owned(&mut map, handle, user)?;
+        map.remove(handle);
         Ok(())
     }
 

@@ -79,6 +79,13 @@ impl Completer for SqlHelper {
             display: s.to_string(),
             replacement: s.to_string(),
         };
+        let matching_tables = || {
+            vocabulary
+                .tables
+                .keys()
+                .filter(move |t| matches(t))
+                .map(move |t| plain(t))
+        };
         let mut out: Vec<Pair> = Vec::new();
         if word.starts_with('\\') {
             for (command, help) in COMMANDS {
@@ -102,13 +109,7 @@ impl Completer for SqlHelper {
             return Ok((start, out));
         }
         if TABLE_CONTEXT.contains(&previous.as_str()) {
-            out.extend(
-                vocabulary
-                    .tables
-                    .keys()
-                    .filter(|t| matches(t))
-                    .map(|t| plain(t)),
-            );
+            out.extend(matching_tables());
             return Ok((start, out));
         }
         // Columns of the tables this statement names.
@@ -142,13 +143,7 @@ impl Completer for SqlHelper {
                 });
             }
         }
-        out.extend(
-            vocabulary
-                .tables
-                .keys()
-                .filter(|t| matches(t))
-                .map(|t| plain(t)),
-        );
+        out.extend(matching_tables());
         let upper = word.chars().next().is_some_and(char::is_uppercase);
         for keyword in ALL_KEYWORDS {
             if matches(keyword) {
