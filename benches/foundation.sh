@@ -28,7 +28,7 @@ ROWS=$(head -1 "$OUT/generate.txt")
 sed -e 's#"data/#"'"$PWD/$OUT"'/data/#' -e 's#^output = "output"#output = "'"$PWD/$OUT"'/output"#' \
   c360.toml >"$OUT/c360.toml"
 cp -r sql "$OUT/sql"
-STAGING=$(cd sql && ls stg_*.sql | sed 's/\.sql$//')
+STAGING=$(cd sql/staging && ls stg_*.sql | sed 's/\.sql$//')
 # shellcheck disable=SC2086
 /usr/bin/time -v "$C360" --workspace "$OUT" run --select $STAGING >"$OUT/run.txt" 2>"$OUT/run.time"
 C360_SECONDS=$(grep -o 'models in [0-9.]*s' "$OUT/run.txt" | grep -o '[0-9.]*')

@@ -27,7 +27,7 @@ seconds() { grep 'Elapsed (wall' "$1" | awk '{n=split($8,t,":"); s=0; for(i=1;i<
 sed -e 's#"data/#"'"$PWD/$OUT"'/data/#' -e 's#^output = "output"#output = "'"$PWD/$OUT"'/output"#' \
   c360.toml >"$OUT/c360.toml"
 cp -r sql "$OUT/sql"
-UPSTREAM="$(cd sql && ls stg_*.sql | sed 's/\.sql$//') identity_records"
+UPSTREAM="$(cd sql/staging && ls stg_*.sql | sed 's/\.sql$//') identity_records"
 # shellcheck disable=SC2086
 "$C360" --workspace "$OUT" run --select $UPSTREAM >/dev/null
 Q() { "$C360" --workspace "$OUT" query "$@"; }

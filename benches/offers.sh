@@ -71,7 +71,7 @@ Q -c "
 # repeated under new ids ("id-k") until there are NBO_CUSTOMERS.
 SCORED_CUSTOMERS=$(Q --format csv -c "SELECT count(DISTINCT customer_id) AS n FROM offer_features WHERE snapshot = 'score'" | tail -1)
 COPIES=$(( (NBO_CUSTOMERS + SCORED_CUSTOMERS - 1) / SCORED_CUSTOMERS ))
-FEATURES=$(sed -n '/offer_uplift(/,/) AS uplift/p' sql/offer_candidates.sql \
+FEATURES=$(sed -n '/offer_uplift(/,/) AS uplift/p' sql/predictions/offers/offer_candidates.sql \
   | tr -d '\n' | sed -E "s/.*offer_uplift\('offers', //; s/\) AS uplift.*//; s/ +/ /g")
 Q --format parquet -o "$OUT/pairs.parquet" -c "
   WITH c AS (

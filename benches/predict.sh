@@ -36,7 +36,7 @@ Q() { "$C360" --workspace "$OUT" query "$@"; }
 latest() { ls -d "$PWD/$OUT"/output/"$1"/v*/ | tail -1; }
 
 # c360 alone, timed: training the churn model again on the published rows, and scoring.
-FEATURES=$(sed -n '/churn_probability(/,/) AS churn_probability/p' sql/customer_predictions.sql \
+FEATURES=$(sed -n '/churn_probability(/,/) AS churn_probability/p' sql/marts/customer_predictions.sql \
   | tr -d '\n' | sed -E "s/.*churn_probability\('churn', //; s/\) AS churn_probability.*//; s/ +/ /g")
 /usr/bin/time -v "$C360" --workspace "$OUT" query --format csv -c \
   "SELECT set, metric, value FROM train_classifier('churn_bench', 'churn_training', 'churned', 'customer_id', 'churn_holdout') WHERE set <> 'importance'" \

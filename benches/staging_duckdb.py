@@ -1,4 +1,4 @@
-"""DuckDB side of benches/foundation.sh: the same staging SQL (sql/stg_*.sql) over the same files.
+"""DuckDB side of benches/foundation.sh: the same staging SQL (sql/staging/stg_*.sql) over the same files.
 
 Each source becomes a view over its files (with the types c360.toml declares for the CRM CSV),
 then every model in sql/ is written to Parquet with COPY, in dependency order. Prints seconds.
@@ -33,7 +33,7 @@ con = duckdb.connect()
 started = time.perf_counter()
 for name, reader in views.items():
     con.execute(f"CREATE VIEW {name} AS SELECT * FROM {reader}")
-models = {p.stem: p.read_text() for p in sorted((ws / "sql").glob("stg_*.sql"))}
+models = {p.stem: p.read_text() for p in sorted((ws / "sql" / "staging").glob("stg_*.sql"))}
 done = set()
 while len(done) < len(models):
     for name, sql in models.items():

@@ -78,3 +78,75 @@ pub fn strip_context(e: &DataFusionError) -> String {
     parts.push(current.to_string());
     parts.join(": ")
 }
+
+/// A statement that did not parse, in the parser's own words (without the wrapping of
+/// DataFusion's error type), with the statement's line and a caret under the column the
+/// parser names.
+pub fn syntax_error(e: &DataFusionError, sql: &str) -> C360Error {
+    C360Error::Query(with_position(&parser_message(e), sql))
+}
+
+/// The parser's own words: `syntax error: Expected: ..., found: x at Line: 1, Column: 8`.
+pub fn parser_message(e: &DataFusionError) -> String {
+    use datafusion::sql::sqlparser::parser::ParserError;
+    match e.find_root() {
+        DataFusionError::SQL(error, _) => match error.as_ref() {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                format!("syntax error: {m}")
+            }
+            ParserError::RecursionLimitExceeded => {
+                "syntax error: the statement nests too deeply".to_string()
+            }
+        },
+        _ => strip_context(e),
+    }
+}
+
+/// A parser message with the statement's line and a caret under the column it names ("at
+/// Line: 2, Column: 8").
+fn with_position(message: &str, sql: &str) -> String {
+    let position = message.rsplit_once("Line: ").and_then(|(_, rest)| {
+        let (line, rest) = rest.split_once(", Column: ")?;
+        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((line.parse::<usize>().ok()?, column.parse::<usize>().ok()?))
+    });
+    match position {
+        Some((line, column)) if line >= 1 => match sql.lines().nth(line - 1) {
+            Some(text) => format!(
+                "{message}\n  {text}\n  {}^",
+                " ".repeat(column.saturating_sub(1))
+            ),
+            None => message.to_string(),
+        },
+        _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::sql::parser::DFParser;
+
+    #[test]
+    fn parser_errors_point_at_their_column() {
+        assert_eq!(
+            super::with_position(
+                "Expected: end of statement, found: x at Line: 2, Column: 8",
+                "SELECT 1\nFROM t x y"
+            ),
+            "Expected: end of statement, found: x at Line: 2, Column: 8\n  FROM t x y\n         ^"
+        );
+        assert_eq!(super::with_position("no position", "SELECT"), "no position");
+    }
+
+    #[test]
+    fn a_syntax_error_is_said_once() {
+        let sql = "SELECT rec_id, cluster, x FROM t";
+        let e = DFParser::parse_sql(sql).expect_err("cluster is a keyword");
+        let text = super::syntax_error(&e, sql).to_string();
+        assert_eq!(
+            text,
+            "syntax error: Expected: end of statement, found: cluster at Line: 1, Column: 16\n  \
+             SELECT rec_id, cluster, x FROM t\n                 ^"
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod models;
 pub mod pipeline;
 pub mod shell;
 pub mod sources;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -149,9 +150,6 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
         .with_default_features()
         .build();
     let ctx = SessionContext::new_with_state(state);
-    let store = Arc::new(models::store::ModelStore::new(workspace));
-    functions::register_all(&ctx, &store)?;
-    matching::register(&ctx, workspace);
-    models::register(&ctx, &store);
+    functions::register_all(&ctx, workspace)?;
     Ok(ctx)
 }

@@ -45,7 +45,8 @@ enum Command {
     },
     /// Build the SQL models in dependency order and publish them.
     Run {
-        /// Only these models (their upstream models must have been published before).
+        /// Only these models, or every model of a folder such as `staging/` (their upstream
+        /// models must have been published before).
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
     },
@@ -120,13 +121,29 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", said_once(&e));
             let config_error = e
                 .downcast_ref::<C360Error>()
                 .is_some_and(|e| matches!(e, C360Error::Config { .. }));
             ExitCode::from(if config_error { 2 } else { 1 })
         }
     }
+}
+
+/// The error with its causes, each said once: a cause whose text the message already holds
+/// (DataFusion's and the SQL parser's errors repeat their source in their own text) is left out.
+fn said_once(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn init_tracing(verbose: u8, serving: bool) {
@@ -215,8 +232,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train { name } => {
             let workspace = Workspace::load(&dir)?;
             let engine = Engine::open(&workspace).await?;
-            let literal = name.replace('\'', "''");
-            let sql = format!("SELECT * FROM train_match_model('{literal}')");
+            let sql = format!(
+                "SELECT * FROM train_match_model({})",
+                c360::values::quote_literal(&name)
+            );
             run_sql(&engine, &sql, Format::Table, Sink::Stdout).await?;
             let path = workspace
                 .root

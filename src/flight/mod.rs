@@ -9,7 +9,6 @@ pub mod query;
 pub mod schedule;
 pub mod service;
 pub mod session;
-pub mod settings;
 pub mod sql_info;
 pub mod state;
 pub mod status;

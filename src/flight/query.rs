@@ -33,7 +33,7 @@ use super::status::from_datafusion;
 /// Parse exactly one statement and number its `?` placeholders `$1, $2...` in order.
 pub fn parse_one(sql: &str) -> Result<Statement, Status> {
     let mut statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(|e| from_datafusion(&e))?;
+        .map_err(|e| Status::invalid_argument(crate::error::syntax_error(&e, sql).to_string()))?;
     if statements.len() != 1 {
         return Err(Status::invalid_argument(format!(
             "expected one SQL statement, got {}; send them one at a time",

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use croner::Cron;
-use croner::parser::CronParser;
 use datafusion::arrow::array::{ArrayRef, Float64Array, StringArray, TimestampMicrosecondArray};
 use datafusion::arrow::array::{RecordBatch, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -20,17 +19,10 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 
-use super::settings::ScheduleConfig;
+use crate::config::{ScheduleConfig, parse_cron};
 
 /// The most runs `c360.runs` remembers.
 const KEPT_RUNS: usize = 1000;
-
-/// Parse a cron expression (5 fields, or 6 with seconds first).
-pub fn parse_cron(text: &str) -> Result<Cron, String> {
-    CronParser::new().parse(text).map_err(|e| {
-        format!("'{text}': {e}; expected e.g. \"0 3 * * *\" (03:00 daily) or \"*/10 * * * * *\"")
-    })
-}
 
 /// One finished (or running) run.
 #[derive(Debug, Clone)]

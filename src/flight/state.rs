@@ -22,21 +22,13 @@ use super::memory::QueryPool;
 use super::query::{self, Planned, parse_one};
 use super::schedule::{RunLog, register_system_tables};
 use super::session::{Options, Sessions};
-use super::settings::Resolved;
 use super::status::{from_c360, from_datafusion};
 use crate::Engine;
+use crate::config::server::Resolved;
+use crate::functions::registry::{self, Kind};
 
 /// A planned query not fetched within this long is dropped.
 const PENDING_LIFETIME: Duration = Duration::from_secs(600);
-
-/// Table functions that write model files: not for read-only clients.
-pub const WRITING_TABLE_FUNCTIONS: &[&str] = &[
-    "train_match_model",
-    "train_classifier",
-    "train_multiclass",
-    "train_uplift",
-    "fit_clv_model",
-];
 
 /// A prepared statement.
 #[derive(Clone)]
@@ -106,8 +98,13 @@ pub struct Server {
 /// tables registered.
 fn prepare_engine(engine: &Engine, read_only: bool, runs: &Arc<RunLog>) -> Result<(), Status> {
     if read_only {
-        for name in WRITING_TABLE_FUNCTIONS {
-            engine.ctx.deregister_udtf(name);
+        for entry in registry::ENTRIES.iter().filter(|e| e.writes) {
+            match entry.kind {
+                Kind::Scalar => engine.ctx.deregister_udf(entry.name),
+                Kind::Aggregate => engine.ctx.deregister_udaf(entry.name),
+                Kind::Window => engine.ctx.deregister_udwf(entry.name),
+                Kind::Table => engine.ctx.deregister_udtf(entry.name),
+            }
         }
     }
     register_system_tables(&engine.ctx, runs).map_err(|e| from_datafusion(&e))

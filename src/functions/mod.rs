@@ -5,21 +5,55 @@ pub mod identity;
 pub mod journey;
 pub mod metrics;
 pub mod predict;
+pub mod registry;
 pub(crate) mod util;
 
 use std::sync::Arc;
 
+use datafusion::catalog::TableFunctionImpl;
 use datafusion::error::Result;
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
+use crate::config::{Config, Workspace};
+use crate::matching::{self, Matching};
 use crate::models::store::ModelStore;
+use crate::models::{classifier, clv_fit, list, multiclass, offers, segments, uplift};
 
-/// Every c360 scalar function; the prediction functions read their models from `store`.
-pub fn scalar_functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
+/// What the functions of a session read and write besides their arguments: the model store and
+/// the workspace's `[matching]` setups.
+#[derive(Debug, Clone)]
+pub struct Homes {
+    /// Where models are saved and read.
+    pub store: Arc<ModelStore>,
+    /// The matching setups and their trained models.
+    pub matching: Arc<Matching>,
+}
+
+impl Homes {
+    /// The homes of `workspace`.
+    pub fn new(workspace: &Workspace) -> Self {
+        Self {
+            store: Arc::new(ModelStore::new(workspace)),
+            matching: Arc::new(Matching::new(workspace)),
+        }
+    }
+
+    /// Homes for listing the functions: nothing is read from them.
+    pub fn placeholder() -> Self {
+        Self::new(&Workspace {
+            root: ".".into(),
+            config: Config::default(),
+        })
+    }
+}
+
+/// Every c360 scalar function.
+pub fn scalar_functions(homes: &Homes) -> Vec<ScalarUDF> {
     let mut functions = identity::scalar_functions();
+    functions.extend(matching::udf::functions(&homes.matching));
     functions.extend(metrics::scalar_functions());
-    functions.extend(predict::scalar_functions(store));
+    functions.extend(predict::scalar_functions(&homes.store));
     functions
 }
 
@@ -37,10 +71,50 @@ pub fn window_functions() -> Vec<WindowUDF> {
     journey::window_functions()
 }
 
-/// Register every c360 function in `ctx`, the prediction functions reading models from
-/// `store`.
-pub fn register_all(ctx: &SessionContext, store: &Arc<ModelStore>) -> Result<()> {
-    for udf in scalar_functions(store) {
+/// Every c360 table function with its name.
+pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    let store = || Arc::clone(&homes.store);
+    let mut functions: Vec<(&'static str, Arc<dyn TableFunctionImpl>)> = vec![
+        ("kmeans_segments", Arc::new(segments::KMeansSegments)),
+        (
+            "fit_clv_model",
+            Arc::new(clv_fit::FitClvModel { store: store() }),
+        ),
+        (
+            "train_classifier",
+            Arc::new(classifier::train::TrainClassifier { store: store() }),
+        ),
+        (
+            "decision_tree_rules",
+            Arc::new(classifier::tree::DecisionTreeRules),
+        ),
+        (
+            "train_multiclass",
+            Arc::new(multiclass::train::TrainMulticlass { store: store() }),
+        ),
+        (
+            "train_uplift",
+            Arc::new(uplift::train::TrainUplift { store: store() }),
+        ),
+        (
+            "next_best_offer",
+            Arc::new(offers::next_best::NextBestOffer),
+        ),
+        (
+            "allocate_offers",
+            Arc::new(offers::allocate::AllocateOffers),
+        ),
+        ("list_models", Arc::new(list::ListModels { store: store() })),
+    ];
+    functions.extend(matching::table_functions::functions(&homes.matching));
+    functions
+}
+
+/// Register every c360 function in `ctx`, reading and saving models in the homes of
+/// `workspace`.
+pub fn register_all(ctx: &SessionContext, workspace: &Workspace) -> Result<()> {
+    let homes = Homes::new(workspace);
+    for udf in scalar_functions(&homes) {
         ctx.register_udf(udf);
     }
     for udaf in aggregate_functions() {
@@ -49,92 +123,159 @@ pub fn register_all(ctx: &SessionContext, store: &Arc<ModelStore>) -> Result<()>
     for udwf in window_functions() {
         ctx.register_udwf(udwf);
     }
+    for (name, udtf) in table_functions(&homes) {
+        ctx.register_udtf(name, udtf);
+    }
     Ok(())
-}
-
-/// Every name and alias of every c360 function.
-pub fn all_names() -> Vec<String> {
-    let mut names = Vec::new();
-    for udf in scalar_functions(&placeholder_store()) {
-        names.push(udf.name().to_string());
-        names.extend(udf.aliases().iter().cloned());
-    }
-    for udaf in aggregate_functions() {
-        names.push(udaf.name().to_string());
-        names.extend(udaf.aliases().iter().cloned());
-    }
-    for udwf in window_functions() {
-        names.push(udwf.name().to_string());
-        names.extend(udwf.aliases().iter().cloned());
-    }
-    names
-}
-
-/// A store for listing the functions (nothing is read from it).
-fn placeholder_store() -> Arc<ModelStore> {
-    Arc::new(ModelStore::in_dir("models".into()))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
+    use datafusion::execution::SessionState;
     use datafusion::prelude::SessionContext;
+    use datafusion::sql::parser::DFParser;
 
+    use super::registry::{ALIASES, ENTRIES, Kind, entry};
     use super::*;
+
+    /// Every name (aliases included) a state knows, with its kind.
+    fn names(state: &SessionState) -> BTreeMap<String, Kind> {
+        let mut names = BTreeMap::new();
+        for (name, _) in state.scalar_functions() {
+            names.insert(name.clone(), Kind::Scalar);
+        }
+        for (name, _) in state.aggregate_functions() {
+            names.insert(name.clone(), Kind::Aggregate);
+        }
+        for (name, _) in state.window_functions() {
+            names.insert(name.clone(), Kind::Window);
+        }
+        for name in state.table_functions().keys() {
+            names.insert(name.clone(), Kind::Table);
+        }
+        names
+    }
+
+    fn registered() -> BTreeMap<String, Kind> {
+        let ctx = SessionContext::new();
+        let workspace = Workspace {
+            root: ".".into(),
+            config: Config::default(),
+        };
+        register_all(&ctx, &workspace).expect("register");
+        let builtin = names(&SessionContext::new().state());
+        names(&ctx.state())
+            .into_iter()
+            .filter(|(name, _)| !builtin.contains_key(name))
+            .collect()
+    }
+
+    #[test]
+    fn every_registered_function_has_one_entry() {
+        let registered = registered();
+        for (name, kind) in &registered {
+            let entry = entry(name).unwrap_or_else(|| {
+                panic!("{name} is registered but has no entry in functions::registry::ENTRIES")
+            });
+            assert_eq!(entry.kind, *kind, "{name} is registered as another kind");
+        }
+        let mut seen = BTreeSet::new();
+        for entry in ENTRIES {
+            assert!(seen.insert(entry.name), "two entries for {}", entry.name);
+            assert!(
+                registered.contains_key(entry.name),
+                "{} has an entry but register_all does not register it",
+                entry.name
+            );
+        }
+        for (alias, of) in ALIASES {
+            assert!(seen.insert(alias), "{alias} is both a name and an alias");
+            assert!(
+                registered.contains_key(*alias),
+                "alias {alias} of {of} not registered"
+            );
+        }
+    }
 
     #[test]
     fn names_are_unique_and_do_not_shadow_datafusion() {
-        let names = all_names();
-        let mut seen = HashSet::new();
-        for name in &names {
-            assert!(
-                seen.insert(name.clone()),
-                "two c360 functions are called {name}"
-            );
+        let homes = Homes::placeholder();
+        let mut names: Vec<String> = Vec::new();
+        for udf in scalar_functions(&homes) {
+            names.push(udf.name().to_string());
+            names.extend(udf.aliases().iter().cloned());
         }
-        let state = SessionContext::new().state();
+        for udaf in aggregate_functions() {
+            names.push(udaf.name().to_string());
+            names.extend(udaf.aliases().iter().cloned());
+        }
+        for udwf in window_functions() {
+            names.push(udwf.name().to_string());
+            names.extend(udwf.aliases().iter().cloned());
+        }
+        names.extend(table_functions(&homes).iter().map(|(n, _)| n.to_string()));
+        let mut seen = BTreeSet::new();
+        for name in &names {
+            assert!(seen.insert(name), "two c360 functions are called {name}");
+        }
+        let builtin = names_of_builtins();
         for name in &names {
             assert!(
-                !state.scalar_functions().contains_key(name)
-                    && !state.aggregate_functions().contains_key(name)
-                    && !state.window_functions().contains_key(name),
+                !builtin.contains(name),
                 "{name} would replace a DataFusion built-in"
             );
         }
     }
 
+    fn names_of_builtins() -> BTreeSet<String> {
+        names(&SessionContext::new().state()).into_keys().collect()
+    }
+
+    fn assert_example_calls(name: &str, sql: &str) {
+        let statements = DFParser::parse_sql(sql)
+            .unwrap_or_else(|e| panic!("{name}: example does not parse: {e}\n{sql}"));
+        assert_eq!(
+            statements.len(),
+            1,
+            "{name}: example is one statement: {sql}"
+        );
+        assert!(
+            sql.to_lowercase().contains(&format!("{name}(")),
+            "{name}: example does not call it: {sql}"
+        );
+    }
+
     #[test]
-    fn every_function_is_documented() {
-        for udf in scalar_functions(&placeholder_store()) {
-            let doc = udf
-                .documentation()
-                .unwrap_or_else(|| panic!("{} has no docs", udf.name()));
-            assert!(
-                doc.sql_example.is_some(),
-                "{} has no SQL example",
-                udf.name()
-            );
+    fn every_function_is_documented_with_an_example() {
+        let homes = Homes::placeholder();
+        let mut documented = Vec::new();
+        for udf in scalar_functions(&homes) {
+            documented.push((udf.name().to_string(), udf.documentation().cloned()));
         }
         for udaf in aggregate_functions() {
-            let doc = udaf
-                .documentation()
-                .unwrap_or_else(|| panic!("{} has no docs", udaf.name()));
-            assert!(
-                doc.sql_example.is_some(),
-                "{} has no SQL example",
-                udaf.name()
-            );
+            documented.push((udaf.name().to_string(), udaf.documentation().cloned()));
         }
         for udwf in window_functions() {
-            let doc = udwf
-                .documentation()
-                .unwrap_or_else(|| panic!("{} has no docs", udwf.name()));
-            assert!(
-                doc.sql_example.is_some(),
-                "{} has no SQL example",
-                udwf.name()
-            );
+            documented.push((udwf.name().to_string(), udwf.documentation().cloned()));
+        }
+        for (name, doc) in documented {
+            let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
+            let example = doc
+                .sql_example
+                .unwrap_or_else(|| panic!("{name} has no SQL example"));
+            assert!(example.contains(&format!("{name}(")), "{name}: {example}");
+        }
+        for entry in ENTRIES.iter().filter(|e| e.kind == Kind::Table) {
+            let usage = entry
+                .usage
+                .unwrap_or_else(|| panic!("table function {} has no usage", entry.name));
+            assert!(usage.starts_with(&format!("{}(", entry.name)), "{usage}");
+            let example = entry
+                .example
+                .unwrap_or_else(|| panic!("table function {} has no example", entry.name));
+            assert_example_calls(entry.name, example);
         }
     }
 }

@@ -1,12 +1,9 @@
-//! Shared pieces of the c360 scalar functions: string-argument signatures, one accessor over
-//! the three Arrow string layouts, and the array/scalar plumbing around a kernel.
+//! Shared pieces of the c360 scalar functions: string-argument signatures and the
+//! array/scalar plumbing around a kernel.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, LargeStringArray, PrimitiveArray, StringArray, StringBuilder,
-    StringViewArray,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray, StringBuilder};
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef};
 use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -17,6 +14,8 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
+use crate::values::{Strings, scalar_text};
+
 /// A signature of `n` string arguments (Utf8, LargeUtf8 or Utf8View, no casting).
 pub fn strings_signature(n: usize) -> Signature {
     Signature::coercible(
@@ -25,39 +24,6 @@ pub fn strings_signature(n: usize) -> Signature {
             .collect(),
         Volatility::Immutable,
     )
-}
-
-/// Read access to any Arrow string array.
-#[derive(Debug, Clone, Copy)]
-pub enum Strings<'a> {
-    /// `Utf8`.
-    Utf8(&'a StringArray),
-    /// `LargeUtf8`.
-    Large(&'a LargeStringArray),
-    /// `Utf8View`.
-    View(&'a StringViewArray),
-}
-
-impl<'a> Strings<'a> {
-    /// View `array` as strings; `function` names the caller in the error.
-    pub fn try_new(array: &'a ArrayRef, function: &str) -> Result<Self> {
-        match array.data_type() {
-            DataType::Utf8 => Ok(Self::Utf8(array.as_string::<i32>())),
-            DataType::LargeUtf8 => Ok(Self::Large(array.as_string::<i64>())),
-            DataType::Utf8View => Ok(Self::View(array.as_string_view())),
-            other => exec_err!("{function}: expected a string argument, got {other}"),
-        }
-    }
-
-    /// The value at `i`, or `None` when it is NULL.
-    #[inline]
-    pub fn get(&self, i: usize) -> Option<&'a str> {
-        match self {
-            Self::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
-            Self::Large(a) => a.is_valid(i).then(|| a.value(i)),
-            Self::View(a) => a.is_valid(i).then(|| a.value(i)),
-        }
-    }
 }
 
 /// Run an array kernel on the arguments: scalars are expanded to arrays first, and when every
@@ -245,12 +211,8 @@ pub fn for_each_state_row(
 /// Argument `index` of a scalar call when it is a string constant (a model or setup name).
 pub fn string_constant(args: &ScalarFunctionArgs, index: usize) -> Option<String> {
     match args.args.get(index)? {
-        ColumnarValue::Scalar(
-            ScalarValue::Utf8(Some(n))
-            | ScalarValue::Utf8View(Some(n))
-            | ScalarValue::LargeUtf8(Some(n)),
-        ) => Some(n.clone()),
-        _ => None,
+        ColumnarValue::Scalar(value) => scalar_text(value).map(str::to_string),
+        ColumnarValue::Array(_) => None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod names;
 pub mod person;
 pub mod sim;
 pub mod table;
+pub mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-use super::settings::MatchingConfig;
+use crate::config::MatchingConfig;
 
 /// A parsed blocking rule.
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 
-use super::settings::{ComparisonConfig, ComparisonKind};
+use crate::config::matching::{ComparisonConfig, ComparisonKind};
 use crate::functions::identity::jaccard_similarity::jaccard;
 
 /// The level index of the NULL case.
@@ -138,35 +138,6 @@ impl Values {
     }
 }
 
-/// The number of levels of a comparison (the NULL case not counted).
-pub fn level_count(c: &ComparisonConfig) -> usize {
-    let extra = usize::from(c.kind == ComparisonKind::Email);
-    2 + extra + c.thresholds.len()
-}
-
-/// Readable labels of the levels, strictest first.
-pub fn level_labels(c: &ComparisonConfig) -> Vec<String> {
-    let mut labels = vec!["exact".to_string()];
-    if c.kind == ComparisonKind::Email {
-        labels.push("same user name".to_string());
-    }
-    for t in &c.thresholds {
-        labels.push(match c.kind {
-            // Validation refuses thresholds on exact comparisons.
-            ComparisonKind::Exact => format!("threshold {t}"),
-            ComparisonKind::JaroWinkler => format!("jaro_winkler >= {t}"),
-            ComparisonKind::Jaro => format!("jaro >= {t}"),
-            ComparisonKind::Levenshtein => format!("levenshtein_similarity >= {t}"),
-            ComparisonKind::DamerauLevenshtein => format!("damerau_levenshtein <= {t}"),
-            ComparisonKind::Jaccard => format!("jaccard >= {t}"),
-            ComparisonKind::Date => format!("within {t} days"),
-            ComparisonKind::Email => format!("user name jaro_winkler >= {t}"),
-        });
-    }
-    labels.push("else".to_string());
-    labels
-}
-
 /// The level of row `i` of `left` against row `j` of `right`.
 #[inline]
 pub fn level(c: &ComparisonConfig, left: &Values, i: usize, right: &Values, j: usize) -> u8 {
@@ -231,7 +202,7 @@ fn text_level(c: &ComparisonConfig, a: &str, b: &str) -> u8 {
             let s = jaccard(a, b).unwrap_or(0.0);
             threshold_level(t, 1, |x| s >= x)
         }
-        ComparisonKind::Date => level_count(c) as u8 - 1,
+        ComparisonKind::Date => c.level_count() as u8 - 1,
         ComparisonKind::Email => {
             let user = |e: &'_ str| e.split('@').next().unwrap_or(e).to_string();
             let (ua, ub) = (user(a), user(b));
@@ -289,8 +260,8 @@ mod tests {
         let mut out = Vec::new();
         levels(&c, &l, &r, &mut out);
         assert_eq!(out, vec![0, 1, 3, NULL_LEVEL, NULL_LEVEL]);
-        assert_eq!(level_count(&c), 4);
-        assert_eq!(level_labels(&c).len(), 4);
+        assert_eq!(c.level_count(), 4);
+        assert_eq!(c.level_labels().len(), 4);
     }
 
     #[test]

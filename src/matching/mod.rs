@@ -13,7 +13,6 @@ pub mod blocking;
 pub mod comparison;
 pub mod em;
 pub mod model;
-pub mod settings;
 pub mod table_functions;
 pub mod train;
 pub mod udf;
@@ -36,8 +35,9 @@ use datafusion::sql::sqlparser::ast::{
 
 use self::blocking::Rule;
 use self::model::MatchModel;
-use self::settings::MatchingConfig;
+use crate::config::MatchingConfig;
 use crate::config::Workspace;
+use crate::functions::registry;
 
 /// The `[matching]` setups of a workspace and their trained models, shared by the SQL
 /// functions of a session.
@@ -134,15 +134,6 @@ impl Matching {
     }
 }
 
-/// Register the matching functions of `workspace` in `ctx`.
-pub fn register(ctx: &SessionContext, workspace: &Workspace) {
-    let matching = Arc::new(Matching::new(workspace));
-    for udf in udf::functions(&matching) {
-        ctx.register_udf(udf);
-    }
-    table_functions::register(ctx, &matching);
-}
-
 /// What a blocking rule yields, from its equality conditions.
 #[derive(Debug, Clone)]
 pub struct RuleCount {
@@ -237,18 +228,12 @@ pub async fn check_pair_counts(
     Ok(())
 }
 
-/// The functions whose first argument names a `[matching.NAME]`.
-const MATCHING_FUNCTIONS: &[&str] = &[
-    "train_match_model",
-    "blocking_rule_counts",
-    "match_pairs",
-    "match_score",
-    "match_explain",
-];
-
 /// The `[matching.NAME]` setups a statement uses through the matching functions.
 pub fn names_used<V: Visit>(statement: &V) -> BTreeSet<String> {
-    first_string_arguments(statement, MATCHING_FUNCTIONS)
+    first_string_arguments(
+        statement,
+        &registry::first_argument_names(registry::Names::MatchingSetup),
+    )
 }
 
 /// The string literals given as first argument to any of `functions` (scalar or table

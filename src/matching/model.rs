@@ -12,8 +12,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::comparison::{NULL_LEVEL, level_labels};
-use super::settings::ComparisonConfig;
+use super::comparison::NULL_LEVEL;
+use crate::config::matching::ComparisonConfig;
 
 /// What the `format` field of a model file says.
 pub const FORMAT: &str = "c360 match model";
@@ -171,7 +171,7 @@ impl MatchModel {
             ));
         }
         for c in &self.comparisons {
-            let labels = level_labels(&c.config);
+            let labels = c.config.level_labels();
             if c.levels.len() != labels.len() {
                 return Err(format!(
                     "comparison '{}' has {} levels, its kind and thresholds make {}",

@@ -14,9 +14,8 @@ use datafusion::arrow::compute::kernels::boolean::not;
 use datafusion::arrow::compute::{cast, filter_record_batch, prep_null_mask_filter};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
+use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
@@ -25,18 +24,43 @@ use futures::StreamExt;
 use super::blocking::{parse_rules, sided_pairs_sql};
 use super::{Matching, check_pair_counts, count_pairs, train};
 use crate::models::deferred::DeferredTable;
+use crate::values::{quote_literal, text};
 
-/// Register the table functions.
-pub fn register(ctx: &SessionContext, matching: &Arc<Matching>) {
-    for kind in [Kind::Train, Kind::Counts, Kind::Pairs, Kind::PreviousIds] {
-        ctx.register_udtf(
-            kind.name(),
-            Arc::new(MatchingTableFunction {
+/// How `train_match_model` is called.
+pub const TRAIN_USAGE: &str = "train_match_model(setup): estimate the match model of the \
+    [matching.SETUP] of c360.toml without labels (u from random pairs, m by expectation \
+    maximisation over the blocked pairs), save it to its model file and return each \
+    comparison level's m, u, Bayes factor and weight, such as train_match_model('identity')";
+
+/// How `blocking_rule_counts` is called.
+pub const COUNTS_USAGE: &str = "blocking_rule_counts(setup): for each blocking rule of \
+    [matching.SETUP], the candidate pairs it yields, its largest block and whether it stays \
+    within max_pairs, counted without running the joins, such as \
+    blocking_rule_counts('identity')";
+
+/// How `match_pairs` is called.
+pub const PAIRS_USAGE: &str = "match_pairs(setup [, previous_pairs]): the candidate pairs of \
+    every blocking rule of [matching.SETUP] scored by its trained model (match weight and \
+    probability); with the name of the table of the pairs published last time, only pairs with \
+    a changed record are scored again, such as match_pairs('identity', 'identity_pairs')";
+
+/// How `previous_customer_ids` is called.
+pub const PREVIOUS_IDS_USAGE: &str = "previous_customer_ids(model): the record keys and \
+    customer ids the model published last time (none on a first run), so that a rerun keeps \
+    each customer's id, such as previous_customer_ids('identity_graph')";
+
+/// The table functions with their names.
+pub fn functions(matching: &Arc<Matching>) -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    [Kind::Train, Kind::Counts, Kind::Pairs, Kind::PreviousIds]
+        .into_iter()
+        .map(|kind| {
+            let function: Arc<dyn TableFunctionImpl> = Arc::new(MatchingTableFunction {
                 kind,
                 matching: Arc::clone(matching),
-            }),
-        );
-    }
+            });
+            (kind.name(), function)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -111,12 +135,7 @@ struct MatchingTableFunction {
 impl TableFunctionImpl for MatchingTableFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let function = self.kind.name();
-        let literal = |e: &Expr| match e {
-            Expr::Literal(ScalarValue::Utf8(Some(n)) | ScalarValue::Utf8View(Some(n)), _) => {
-                Some(n.clone())
-            }
-            _ => None,
-        };
+        let literal = text;
         let (name, previous) = match args.exprs() {
             [one] if literal(one).is_some() => (literal(one).unwrap_or_default(), None),
             [one, two] if matches!(self.kind, Kind::Pairs) && literal(one).is_some() => {
@@ -291,7 +310,7 @@ async fn pairs_stream(
         .map(|c| format!("coalesce(CAST(t.{} AS VARCHAR), chr(30))", c.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let version = model.trained_at.replace('\'', "''");
+    let version = quote_literal(&model.trained_at);
     let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f");
     let select = format!(
         "CAST(l.{key} AS VARCHAR) AS left_key, CAST(r.{key} AS VARCHAR) AS right_key, \
@@ -307,7 +326,7 @@ async fn pairs_stream(
         format!(
             "SELECT left_key, right_key, blocking_rule, score['match_weight'] AS match_weight, \
              score['match_probability'] AS match_probability, left_fingerprint, \
-             right_fingerprint, '{version}' AS model_version, \
+             right_fingerprint, {version} AS model_version, \
              CAST('{now}' AS TIMESTAMP) AS scored_at FROM ({sql})"
         )
     };
@@ -502,11 +521,11 @@ async fn reusable(ctx: &SessionContext, table: &str, version: &str) -> Result<bo
         );
         return Ok(false);
     }
-    let version = version.replace('\'', "''");
+    let version = quote_literal(version);
     let batches = ctx
         .sql(&format!(
             "SELECT CAST(count(*) AS BIGINT), \
-                    CAST(count(*) FILTER (WHERE model_version = '{version}') AS BIGINT) \
+                    CAST(count(*) FILTER (WHERE model_version = {version}) AS BIGINT) \
              FROM {table} WHERE model_version IS NOT NULL"
         ))
         .await?

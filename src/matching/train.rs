@@ -14,13 +14,13 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use super::blocking::{Rule, pairs_sql, parse_rules};
-use super::comparison::{NULL_LEVEL, Values, level, level_count, level_labels};
+use super::comparison::{NULL_LEVEL, Values, level};
 use super::em::{self, Patterns};
 use super::model::{
     EmSession, FORMAT, Level, MatchModel, TermFrequencies, TrainedComparison, TrainingSummary,
     VERSION,
 };
-use super::settings::MatchingConfig;
+use crate::config::matching::{ComparisonConfig, MatchingConfig};
 
 fn error(message: String) -> DataFusionError {
     DataFusionError::Execution(message)
@@ -51,7 +51,11 @@ pub async fn train(
     let frequencies: Vec<HashMap<String, u64>> = records.iter().map(value_counts).collect();
     let (u, u_pairs) = estimate_u(config, &records, &frequencies);
 
-    let level_counts: Vec<usize> = config.comparisons.iter().map(level_count).collect();
+    let level_counts: Vec<usize> = config
+        .comparisons
+        .iter()
+        .map(ComparisonConfig::level_count)
+        .collect();
     let mut m_sum: Vec<Vec<f64>> = level_counts.iter().map(|&l| vec![0.0; l]).collect();
     let mut m_sessions = vec![0usize; config.comparisons.len()];
     let mut sessions = Vec::new();
@@ -124,7 +128,8 @@ pub async fn train(
         .enumerate()
         .map(|(k, c)| TrainedComparison {
             config: c.clone(),
-            levels: level_labels(c)
+            levels: c
+                .level_labels()
                 .into_iter()
                 .enumerate()
                 .map(|(l, label)| {
@@ -169,7 +174,11 @@ pub async fn train(
 
 /// EM's starting m: the configured m where fixed, a decreasing guess elsewhere.
 fn starting_m(config: &MatchingConfig) -> Vec<Vec<f64>> {
-    let counts: Vec<usize> = config.comparisons.iter().map(level_count).collect();
+    let counts: Vec<usize> = config
+        .comparisons
+        .iter()
+        .map(ComparisonConfig::level_count)
+        .collect();
     em::initial_m(&counts)
         .into_iter()
         .zip(&config.comparisons)
@@ -242,7 +251,7 @@ fn estimate_u(
     let mut counts: Vec<Vec<u64>> = config
         .comparisons
         .iter()
-        .map(|c| vec![0; level_count(c)])
+        .map(|c| vec![0; c.level_count()])
         .collect();
     let mut tally = |i: usize, j: usize| {
         for (k, c) in config.comparisons.iter().enumerate() {

@@ -12,11 +12,11 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
-use super::args::{quote, text};
 use super::clv::{self, ClvModel, PurchaseKind, Summary, periods_per_month};
 use super::deferred::DeferredTable;
 use super::store::ModelStore;
-use crate::functions::predict::clv_functions::KIND;
+use crate::models::clv::KIND;
+use crate::values::{quote, text};
 
 const NAME: &str = "fit_clv_model";
 pub const USAGE: &str = "fit_clv_model(name, table [, purchase_model [, unit]]) with the model \

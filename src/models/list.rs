@@ -11,6 +11,11 @@ use datafusion::datasource::MemTable;
 
 use super::store::ModelStore;
 
+/// How `list_models` is called.
+pub const USAGE: &str = "list_models(): one row per model file of the workspace's models folder \
+    with its name, kind, when and on what it was trained, its headline metrics, and why a file \
+    that cannot be read is unusable";
+
 /// The table function over `store`.
 #[derive(Debug)]
 pub struct ListModels {
@@ -20,7 +25,7 @@ pub struct ListModels {
 impl TableFunctionImpl for ListModels {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         if !args.exprs().is_empty() {
-            return plan_err!("list_models() takes no arguments");
+            return plan_err!("list_models takes no arguments: {USAGE}");
         }
         let schema = Arc::new(Schema::new(vec![
             Field::new("name", DataType::Utf8, false),

@@ -13,21 +13,17 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
-use super::args::{integer, quote, text};
 use super::deferred::DeferredTable;
 use super::kmeans;
+use crate::values::{integer, quote, text};
 
 pub const USAGE: &str = "kmeans_segments(table, key, k, seed, feature, ...) with the table, key and \
     feature column names as strings and k and seed as integers, such as \
     kmeans_segments('customer_features', 'customer_id', 5, 42, 'recency_days', 'frequency', 'monetary')";
 
-/// Register `kmeans_segments`.
-pub fn register(ctx: &SessionContext) {
-    ctx.register_udtf("kmeans_segments", Arc::new(KMeansSegments));
-}
-
+/// `kmeans_segments`.
 #[derive(Debug)]
-struct KMeansSegments;
+pub struct KMeansSegments;
 
 /// What to segment.
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::context::SessionContext;
 
 use crate::config::AssertionConfig;
+use crate::values::quote_identifier;
 
 /// Run every assertion of `model`; the error is the first failed check, with examples.
 pub async fn check(
@@ -16,7 +17,7 @@ pub async fn check(
     for key in &config.unique {
         let columns = key
             .split(',')
-            .map(|c| quote(c.trim()))
+            .map(|c| quote_identifier(c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -34,7 +35,7 @@ pub async fn check(
     for column in &config.not_null {
         let sql = format!(
             "SELECT count(*) AS n FROM {model} WHERE {} IS NULL HAVING count(*) > 0",
-            quote(column)
+            quote_identifier(column)
         );
         let found = failing_rows(ctx, &sql).await?;
         if let Some(count) = found.first() {
@@ -53,10 +54,6 @@ pub async fn check(
         }
     }
     Ok(())
-}
-
-fn quote(column: &str) -> String {
-    format!("\"{}\"", column.replace('"', "\"\""))
 }
 
 /// Run `sql` and render each returned row as `a=1, b=x`.

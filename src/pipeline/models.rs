@@ -1,4 +1,5 @@
-//! The models of a workspace: one `*.sql` file per model, the file stem is the table name.
+//! The models of a workspace: one `*.sql` file per model anywhere under `sql_dir` (layer
+//! folders such as `staging/` or `predictions/churn/`), the file stem is the table name.
 //! Each file is parsed with DataFusion's parser; its table references (CTEs excluded) give the
 //! dependency graph (a matching function such as `match_pairs('identity')` reads the records
 //! table of its `[matching.NAME]`), which is checked for unknown tables, self references and cycles before
@@ -12,15 +13,18 @@ use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
+use crate::config::MatchingConfig;
 use crate::config::is_identifier;
-use crate::error::{C360Error, Result};
-use crate::matching::settings::MatchingConfig;
+use crate::error::{C360Error, Result, strip_context, syntax_error};
+use crate::functions::registry::{self, Names};
 
 /// One SQL model.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Table name (the file stem).
     pub name: String,
+    /// The folder under `sql_dir` the file is in, with `/` between parts (`""` at the top).
+    pub folder: String,
     /// The file, relative to the workspace when possible.
     pub file: PathBuf,
     /// The SQL text.
@@ -34,27 +38,76 @@ pub struct Model {
     pub scores_with: Vec<String>,
 }
 
-/// Read and parse every model in `sql_dir`, sorted by name.
+/// Read and parse every model under `sql_dir` (its subfolders too), sorted by path. Two files
+/// with one stem are an error naming both.
 pub fn discover(
     ctx: &SessionContext,
     root: &Path,
     sql_dir: &Path,
     matching: &BTreeMap<String, MatchingConfig>,
 ) -> Result<Vec<Model>> {
-    let entries = match std::fs::read_dir(sql_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(C360Error::io(format!("reading {}", sql_dir.display()), e)),
-    };
-    let mut files = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
-        .collect::<Vec<_>>();
+    let mut files = Vec::new();
+    collect_sql_files(sql_dir, &mut files)?;
     files.sort();
+    let mut seen: BTreeMap<String, &PathBuf> = BTreeMap::new();
+    for path in &files {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        if let Some(stem) = stem
+            && let Some(first) = seen.insert(stem.clone(), path)
+        {
+            let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+            return Err(C360Error::Pipeline(format!(
+                "two model files are called '{stem}': {} and {}; a model's name is its file \
+                 name, so rename one of them",
+                shown(first),
+                shown(path)
+            )));
+        }
+    }
     files
-        .into_iter()
-        .map(|path| parse_model(ctx, root, &path, matching))
+        .iter()
+        .map(|path| {
+            let mut model = parse_model(ctx, root, path, matching)?;
+            model.folder = folder_of(sql_dir, path);
+            Ok(model)
+        })
         .collect()
+}
+
+/// The `.sql` files under `dir`, recursively; folders whose name starts with `.` are skipped.
+fn collect_sql_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(C360Error::io(format!("reading {}", dir.display()), e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| C360Error::io(format!("reading {}", dir.display()), e))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() {
+            if !hidden {
+                collect_sql_files(&path, files)?;
+            }
+        } else if path.extension().is_some_and(|ext| ext == "sql") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The folder of `path` under `sql_dir`, parts joined by `/`.
+fn folder_of(sql_dir: &Path, path: &Path) -> String {
+    path.parent()
+        .and_then(|parent| parent.strip_prefix(sql_dir).ok())
+        .map(|folder| {
+            folder
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_default()
 }
 
 fn parse_model(
@@ -79,7 +132,7 @@ fn parse_model(
     let sql = std::fs::read_to_string(path)
         .map_err(|e| C360Error::io(format!("reading {}", shown.display()), e))?;
     let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
-        .map_err(|e| err(format!("SQL error: {e}")))?;
+        .map_err(|e| err(syntax_error(&e, &sql).to_string()))?;
     if statements.len() != 1 {
         return Err(err(format!(
             "a model file holds exactly one query, found {} statements",
@@ -98,7 +151,7 @@ fn parse_model(
     let table_functions = state.table_functions();
     let mut references = state
         .resolve_table_references(&statement)
-        .map_err(|e| err(format!("SQL error: {e}")))?
+        .map_err(|e| err(strip_context(&e)))?
         .into_iter()
         .map(|r| r.table().to_string())
         .filter(|name| !table_functions.contains_key(name))
@@ -115,24 +168,27 @@ fn parse_model(
             references.insert(config.records.clone());
         }
         // Table functions that read a table named by one of their arguments.
-        for (function, index) in crate::models::TABLE_READING_FUNCTIONS {
-            references.extend(crate::matching::string_arguments(
-                query.as_ref(),
-                &[function],
-                *index,
-            ));
+        for entry in registry::ENTRIES {
+            for index in entry.reads {
+                references.extend(crate::matching::string_arguments(
+                    query.as_ref(),
+                    &[entry.name],
+                    *index,
+                ));
+            }
         }
         fits.extend(crate::matching::first_string_arguments(
             query.as_ref(),
-            crate::models::MODEL_FITTING_FUNCTIONS,
+            &registry::first_argument_names(Names::FittedModel),
         ));
         scores_with.extend(crate::matching::first_string_arguments(
             query.as_ref(),
-            crate::models::MODEL_SCORING_FUNCTIONS,
+            &registry::first_argument_names(Names::ScoredModel),
         ));
     }
     Ok(Model {
         name,
+        folder: String::new(),
         file: shown,
         sql,
         references: references.into_iter().collect(),
@@ -248,6 +304,7 @@ mod tests {
     fn model(name: &str, refs: &[&str]) -> Model {
         Model {
             name: name.to_string(),
+            folder: String::new(),
             file: PathBuf::from(format!("sql/{name}.sql")),
             sql: String::new(),
             references: refs.iter().map(|s| s.to_string()).collect(),

@@ -247,29 +247,52 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     })
 }
 
-/// The models to run, in order; with a selection, check that what they read exists.
+/// The models to run, in order; with a selection, check that what they read exists. A
+/// selection names models, or folders of `sql_dir` ending in `/` (`staging/`, `predictions/`),
+/// which select every model under them.
 fn select(ordered: &[Model], select: &[String], published: &[String]) -> Result<Vec<Model>> {
     if select.is_empty() {
         return Ok(ordered.to_vec());
     }
     let all: BTreeSet<&str> = ordered.iter().map(|m| m.name.as_str()).collect();
-    for name in select {
-        if !all.contains(name.as_str()) {
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for item in select {
+        if let Some(folder) = item.strip_suffix('/') {
+            let folder = folder.trim_matches('/');
+            let under: Vec<&str> = ordered
+                .iter()
+                .filter(|m| m.folder == folder || m.folder.starts_with(&format!("{folder}/")))
+                .map(|m| m.name.as_str())
+                .collect();
+            if under.is_empty() {
+                let mut folders: BTreeSet<String> = BTreeSet::new();
+                for m in ordered.iter().filter(|m| !m.folder.is_empty()) {
+                    folders.insert(format!("{}/", m.folder));
+                }
+                return Err(C360Error::Pipeline(format!(
+                    "--select {item}: no model is in that folder; the folders are: {}",
+                    folders.into_iter().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            names.extend(under);
+        } else if all.contains(item.as_str()) {
+            names.insert(item);
+        } else {
             return Err(C360Error::Pipeline(format!(
-                "--select {name}: no such model; the models are: {}",
+                "--select {item}: no such model; the models are: {}",
                 all.iter().copied().collect::<Vec<_>>().join(", ")
             )));
         }
     }
     let chosen: Vec<Model> = ordered
         .iter()
-        .filter(|m| select.contains(&m.name))
+        .filter(|m| names.contains(m.name.as_str()))
         .cloned()
         .collect();
     for model in &chosen {
         for reference in &model.references {
             let is_model = all.contains(reference.as_str());
-            if is_model && !select.contains(reference) && !published.contains(reference) {
+            if is_model && !names.contains(reference.as_str()) && !published.contains(reference) {
                 return Err(C360Error::Pipeline(format!(
                     "--select {}: it reads model '{reference}', which has never been \
                      published; select it too or run all models",

@@ -8,6 +8,7 @@ use datafusion::logical_expr::Documentation;
 
 use super::session::{Flow, Shell, ShellFormat};
 use crate::error::{C360Error, Result};
+use crate::values::quote_literal;
 
 /// The commands with their help line.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -173,11 +174,6 @@ fn toggle(command: &str, argument: &str, current: bool) -> Result<bool> {
     }
 }
 
-/// Escape a name as a SQL string literal.
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 async fn list_tables(shell: &mut Shell, out: &mut dyn Write) -> Result<()> {
     let rows = crate::pipeline::publish::published_rows(&shell.engine).await;
     let mut values = Vec::new();
@@ -192,7 +188,7 @@ async fn list_tables(shell: &mut Shell, out: &mut dyn Write) -> Result<()> {
         let count = rows
             .get(&name)
             .map_or("NULL".to_string(), |n| n.to_string());
-        values.push(format!("({}, '{kind}', {count})", literal(&name)));
+        values.push(format!("({}, '{kind}', {count})", quote_literal(&name)));
     }
     if values.is_empty() {
         writeln!(out, "No tables.").map_err(|e| C360Error::io("writing", e))?;
@@ -244,8 +240,8 @@ async fn describe_table(shell: &mut Shell, name: &str, out: &mut dyn Write) -> R
         .map(|f| {
             format!(
                 "({}, {}, {})",
-                literal(f.name()),
-                literal(&f.data_type().to_string()),
+                quote_literal(f.name()),
+                quote_literal(&f.data_type().to_string()),
                 f.is_nullable()
             )
         })
@@ -324,7 +320,8 @@ fn list_functions(shell: &Shell, pattern: &str) -> String {
             .unwrap_or_default();
         let description = match doc {
             Some(d) => first_sentence(&d.description),
-            None => crate::models::table_function_usage(name)
+            None => crate::functions::registry::entry(name)
+                .and_then(|e| e.usage)
                 .map(|u| {
                     let text = first_sentence(u);
                     match text.char_indices().nth(120) {
@@ -355,7 +352,8 @@ fn function_help(shell: &Shell, name: &str) -> Result<String> {
         )));
     };
     let Some(doc) = doc else {
-        let usage = crate::models::table_function_usage(&name)
+        let usage = crate::functions::registry::entry(&name)
+            .and_then(|e| e.usage)
             .map_or("no documentation".to_string(), |u| {
                 u.split_whitespace().collect::<Vec<_>>().join(" ")
             });

@@ -17,7 +17,7 @@ use super::display::{Layout, write_rows};
 use super::meta;
 use super::statements::failure_message;
 use crate::Engine;
-use crate::error::{C360Error, Result};
+use crate::error::{C360Error, Result, syntax_error};
 
 /// The formats the shell prints in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ impl Shell {
     /// Run every SQL statement of `sql`, printing each result; stops at the first error.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<()> {
         let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-            .map_err(|e| C360Error::Query(with_position(&parser_message(&e), sql)))?;
+            .map_err(|e| syntax_error(&e, sql))?;
         let count = statements.len();
         for (index, statement) in statements.into_iter().enumerate() {
             let started = Instant::now();
@@ -278,55 +278,6 @@ impl Shell {
     }
 }
 
-/// The parser's own words, without the wrapping of DataFusion's error type.
-fn parser_message(e: &datafusion::error::DataFusionError) -> String {
-    use datafusion::sql::sqlparser::parser::ParserError;
-    match e {
-        datafusion::error::DataFusionError::SQL(error, _) => match error.as_ref() {
-            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
-                format!("syntax error: {m}")
-            }
-            other => other.to_string(),
-        },
-        other => other.to_string(),
-    }
-}
-
-/// A parser message with the statement's line and a caret under the column it names ("at
-/// Line: 2, Column: 8").
-fn with_position(message: &str, sql: &str) -> String {
-    let position = message.rsplit_once("Line: ").and_then(|(_, rest)| {
-        let (line, rest) = rest.split_once(", Column: ")?;
-        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        Some((line.parse::<usize>().ok()?, column.parse::<usize>().ok()?))
-    });
-    match position {
-        Some((line, column)) if line >= 1 => match sql.lines().nth(line - 1) {
-            Some(text) => format!(
-                "{message}\n  {text}\n  {}^",
-                " ".repeat(column.saturating_sub(1))
-            ),
-            None => message.to_string(),
-        },
-        _ => message.to_string(),
-    }
-}
-
 fn io(e: std::io::Error) -> C360Error {
     C360Error::io("writing to the terminal".to_string(), e)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parser_errors_point_at_their_column() {
-        assert_eq!(
-            super::with_position(
-                "Expected: end of statement, found: x at Line: 2, Column: 8",
-                "SELECT 1\nFROM t x y"
-            ),
-            "Expected: end of statement, found: x at Line: 2, Column: 8\n  FROM t x y\n         ^"
-        );
-        assert_eq!(super::with_position("no position", "SELECT"), "no position");
-    }
 }

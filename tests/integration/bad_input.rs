@@ -79,7 +79,7 @@ fn csv_with_ragged_rows_names_file_and_line() {
     let (_, err) = texts(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("contacts/b.csv"), "{err}");
-    assert!(err.contains("line"), "{err}");
+    assert!(err.contains("line 3"), "{err}");
 }
 
 #[test]

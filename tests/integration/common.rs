@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
@@ -15,6 +15,44 @@ use tempfile::TempDir;
 /// The repository root (the embedded sample workspace).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample workspace with the whole pipeline run once per test process, its outputs and
+/// models in a temporary folder. Tests only read it (a test that changes data or reruns the
+/// pipeline works on a copy of its own).
+pub fn sample() -> &'static Workspace {
+    static SAMPLE: OnceLock<(TempDir, Workspace)> = OnceLock::new();
+    &SAMPLE
+        .get_or_init(|| {
+            // A runtime of its own: the first caller may be a test on a single-threaded one.
+            std::thread::spawn(run_sample)
+                .join()
+                .expect("the sample pipeline run panicked")
+        })
+        .1
+}
+
+fn run_sample() -> (TempDir, Workspace) {
+    let output = tempfile::tempdir().expect("temp dir");
+    let mut workspace = Workspace::load(&repo()).expect("sample workspace");
+    workspace.config.pipeline.output = output.path().display().to_string();
+    workspace.config.pipeline.models = output.path().join("models").display().to_string();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let summary = runtime.block_on(async {
+        let engine = Engine::open(&workspace).await.expect("open the sample");
+        c360::pipeline::run(&engine, &c360::pipeline::RunOptions::default())
+            .await
+            .expect("run the sample pipeline")
+    });
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    (output, workspace)
+}
+
+/// The published sample (see [`sample`]), opened.
+pub async fn open_sample() -> Engine {
+    Engine::open(sample())
+        .await
+        .expect("open the published sample")
 }
 
 /// A temporary workspace folder with this `c360.toml`.

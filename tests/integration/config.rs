@@ -41,7 +41,7 @@ fn missing_config_for_run_says_how_to_fix() {
 #[test]
 fn datafusion_options_are_applied_and_checked() {
     let dir =
-        workspace("[engine.options]\n\"datafusion.execution.parquet.compression\" = \"snappy\"\n");
+        workspace("[engine.options]\n\"datafusion.execution.parquet.compression\" = \"zstd(5)\"\n");
     let out = c360(
         dir.path(),
         &[
@@ -52,7 +52,7 @@ fn datafusion_options_are_applied_and_checked() {
             "csv",
         ],
     );
-    assert_eq!(texts(&out).0, "value\nsnappy\n", "{}", texts(&out).1);
+    assert_eq!(texts(&out).0, "value\nzstd(5)\n", "{}", texts(&out).1);
     let dir = workspace("[engine.options]\n\"datafusion.no.such.option\" = \"1\"\n");
     let out = c360(dir.path(), &["query", "-c", "SELECT 1"]);
     let (_, err) = texts(&out);

@@ -1,25 +1,12 @@
-//! The whole sample pipeline, run once: the descriptive 360 (features, journey, funnel,
+//! The descriptive 360 of the published sample (`common::sample`): features, journey, funnel,
 //! cohorts and segments are published, consistent with each other, and attribute anonymous web
-//! events to the right person, scored against the generator's ground truth), then the
-//! predictions (`predictive::check`).
+//! events to the right person, scored against the generator's ground truth.
 
-use c360::pipeline::{self, RunOptions};
-use c360::{Engine, Workspace};
-
-use super::common::{repo, scalar};
+use super::common::{open_sample, repo, scalar};
 
 #[tokio::test]
 async fn the_descriptive_models_are_published_and_consistent() {
-    let output = tempfile::tempdir().expect("temp dir");
-    let mut workspace = Workspace::load(&repo()).expect("sample workspace");
-    workspace.config.pipeline.output = output.path().display().to_string();
-    workspace.config.pipeline.models = output.path().join("models").display().to_string();
-    let engine = Engine::open(&workspace).await.expect("open");
-    let summary = pipeline::run(&engine, &RunOptions::default())
-        .await
-        .expect("run");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
-    let engine = Engine::open(&workspace).await.expect("reopen");
+    let engine = open_sample().await;
     let ctx = &engine.ctx;
     let q = |sql: &'static str| scalar(ctx, sql);
 
@@ -111,6 +98,4 @@ async fn the_descriptive_models_are_published_and_consistent() {
             OR email_open_rate > 1 OR r_score NOT BETWEEN 1 AND 5")
     .await;
     assert_eq!(off_scale, "0");
-
-    super::predictive::check(ctx, &customers).await;
 }

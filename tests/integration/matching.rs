@@ -2,8 +2,8 @@
 //! readable model file, scoring the blocked pairs, counting pairs per rule, the pair guard, and
 //! broken model files.
 
+use c360::config::matching::{ComparisonConfig, ComparisonKind, MatchingConfig};
 use c360::matching::model::MatchModel;
-use c360::matching::settings::{ComparisonConfig, ComparisonKind, MatchingConfig};
 use c360::pipeline::{self, RunOptions};
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::AsArray;

@@ -180,7 +180,7 @@ async fn cycles_self_references_unknown_tables_and_syntax_errors_stop_before_any
             "SELEC 1",
             "sql/y.sql",
             "SELECT 1",
-            "sql/x.sql: SQL error",
+            "sql/x.sql: syntax error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1",
         ),
         (
             "sql/x.sql",
@@ -227,6 +227,70 @@ async fn select_runs_only_the_named_models() {
     let summary = run(dir.path(), &["report"]).await.expect("selected run");
     assert_eq!(summary.outcomes.len(), 1);
     assert_eq!(summary.failed(), 0);
+}
+
+#[tokio::test]
+async fn models_in_layer_folders_are_found_selected_by_folder_and_named_once() {
+    let dir = workspace("[sources.orders]\nformat = \"parquet\"\nlocation = \"orders/\"\n");
+    write_orders_parquet(dir.path(), "orders/part-0.parquet", &[(1, 5.0), (2, 50.0)]);
+    write(
+        dir.path(),
+        "sql/staging/stg_orders.sql",
+        "SELECT id, amount FROM orders",
+    );
+    write(
+        dir.path(),
+        "sql/marts/sales/order_total.sql",
+        "SELECT sum(amount) AS total FROM stg_orders",
+    );
+    write(
+        dir.path(),
+        "sql/marts/order_count.sql",
+        "SELECT count(*) AS n FROM stg_orders",
+    );
+    let summary = run(dir.path(), &[]).await.expect("run");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    let ran = |s: &pipeline::RunSummary| {
+        let mut names: Vec<String> = s.outcomes.iter().map(|o| o.model.clone()).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(ran(&summary), ["order_count", "order_total", "stg_orders"]);
+    let engine = open(dir.path()).await.expect("open");
+    assert_eq!(
+        scalar(&engine.ctx, "SELECT total FROM order_total").await,
+        "55.0"
+    );
+
+    // A folder selects every model under it, nested folders included.
+    let marts = run(dir.path(), &["marts/"]).await.expect("marts/");
+    assert_eq!(ran(&marts), ["order_count", "order_total"]);
+    let nested = run(dir.path(), &["marts/sales/"])
+        .await
+        .expect("marts/sales/");
+    assert_eq!(ran(&nested), ["order_total"]);
+    let err = run(dir.path(), &["profile/"])
+        .await
+        .expect_err("no such folder")
+        .to_string();
+    assert!(
+        err.contains("--select profile/: no model is in that folder")
+            && err.contains("marts/, marts/sales/, staging/"),
+        "{err}"
+    );
+
+    // Two files with one stem: an error naming both paths, before anything runs.
+    write(dir.path(), "sql/staging/order_count.sql", "SELECT 1 AS n");
+    let err = run(dir.path(), &[])
+        .await
+        .expect_err("duplicate")
+        .to_string();
+    assert!(
+        err.contains("two model files are called 'order_count'")
+            && err.contains("sql/marts/order_count.sql")
+            && err.contains("sql/staging/order_count.sql"),
+        "{err}"
+    );
 }
 
 #[test]

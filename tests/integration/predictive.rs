@@ -5,7 +5,7 @@
 
 use datafusion::prelude::SessionContext;
 
-use super::common::{repo, scalar};
+use super::common::{open_sample, repo, scalar};
 
 /// Floors, stated here and in the README: the churn model's AUC on its out-of-time holdout
 /// (customers active 90 days before the end, did they go quiet?), and on the truth (did the
@@ -35,8 +35,14 @@ async fn number(ctx: &SessionContext, sql: &str) -> f64 {
     scalar(ctx, sql).await.parse().unwrap_or(f64::NAN)
 }
 
-/// Run after the whole sample pipeline was published into `ctx`.
-pub async fn check(ctx: &SessionContext, customers: &str) {
+#[tokio::test]
+async fn the_predictions_are_accurate_on_held_out_data_and_the_truth() {
+    let engine = open_sample().await;
+    let customers = scalar(&engine.ctx, "SELECT count(*) FROM customers").await;
+    check(&engine.ctx, &customers).await;
+}
+
+async fn check(ctx: &SessionContext, customers: &str) {
     let holdout = number(
         ctx,
         "SELECT value FROM churn_model WHERE set = 'holdout' AND metric = 'auc'",

@@ -43,7 +43,7 @@ fn a_piped_script_runs_meta_commands_and_formats() {
     assert_eq!(code, 0, "{err}");
     for expected in [
         "| 1        | 15% off dry food      |",
-        "2 rows",
+        "+\n2 rows\n",
         "| offer_id | kind |\n| --- | --- |\n| 3 | sample |",
         "text\na;b\n",
         "-[ RECORD 1 ]",

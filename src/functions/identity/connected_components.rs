@@ -19,8 +19,9 @@ use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Sig
 use datafusion_macros::user_doc;
 
 use crate::functions::util::{
-    Strings, for_each_state_row, list_state, list_state_fields, strings_signature,
+    for_each_state_row, list_state, list_state_fields, strings_signature,
 };
+use crate::values::Strings;
 
 #[user_doc(
     doc_section(label = "Identity Functions"),

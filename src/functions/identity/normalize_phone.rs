@@ -10,7 +10,8 @@ use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 use phonenumber::country;
 
-use crate::functions::util::{Strings, string_udf, text_with_region_signature};
+use crate::functions::util::{string_udf, text_with_region_signature};
+use crate::values::Strings;
 
 string_udf!(
     #[user_doc(

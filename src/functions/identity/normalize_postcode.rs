@@ -8,7 +8,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use crate::functions::util::{Strings, string_udf, text_with_region_signature};
+use crate::functions::util::{string_udf, text_with_region_signature};
+use crate::values::Strings;
 
 string_udf!(
     #[user_doc(

@@ -19,6 +19,7 @@ use super::events::{
     Evaluate, Event, EventGroups, EventsAccumulator, MICROS_PER_SECOND, literal_argument,
     state_fields,
 };
+use crate::values::scalar_text;
 
 #[user_doc(
     doc_section(label = "Journey Functions"),
@@ -155,11 +156,9 @@ const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
 impl Lifecycle {
     fn from_args(args: &AccumulatorArgs) -> Result<Arc<Self>> {
-        let unit = match literal_argument("lifecycle", "unit", args.exprs, 0)? {
-            ScalarValue::Utf8(Some(u))
-            | ScalarValue::LargeUtf8(Some(u))
-            | ScalarValue::Utf8View(Some(u)) => u,
-            other => return plan_err!("lifecycle: the unit must be a string, got {other}"),
+        let value = literal_argument("lifecycle", "unit", args.exprs, 0)?;
+        let Some(unit) = scalar_text(&value) else {
+            return plan_err!("lifecycle: the unit must be a string, got {value}");
         };
         let unit = match unit.trim().to_ascii_lowercase().as_str() {
             "day" => Unit::Day,

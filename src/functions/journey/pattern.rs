@@ -340,17 +340,14 @@ impl Sequence {
         args: &datafusion::logical_expr::function::AccumulatorArgs,
         count: bool,
     ) -> Result<Self> {
-        use datafusion::common::ScalarValue;
-        let text = match super::events::literal_argument(function, "pattern", args.exprs, 0)? {
-            ScalarValue::Utf8(Some(t))
-            | ScalarValue::LargeUtf8(Some(t))
-            | ScalarValue::Utf8View(Some(t)) => t,
-            other => return plan_err!("{function}: the pattern must be a string, got {other}"),
+        let value = super::events::literal_argument(function, "pattern", args.exprs, 0)?;
+        let Some(text) = crate::values::scalar_text(&value) else {
+            return plan_err!("{function}: the pattern must be a string, got {value}");
         };
         let conditions = args.exprs.len().saturating_sub(2);
         Ok(Self {
             function,
-            pattern: Pattern::parse(function, &text, conditions)?,
+            pattern: Pattern::parse(function, text, conditions)?,
             count,
         })
     }

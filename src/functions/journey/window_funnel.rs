@@ -16,6 +16,7 @@ use super::events::{
     Evaluate, Event, EventGroups, EventsAccumulator, MAX_CONDITIONS, MICROS_PER_SECOND,
     check_arguments, literal_argument, state_fields,
 };
+use crate::values::scalar_text;
 
 #[user_doc(
     doc_section(label = "Journey Functions"),
@@ -175,11 +176,9 @@ impl Funnel {
             ..Funnel::default()
         };
         if first == 2 {
-            match literal_argument(function, "mode", args.exprs, 1)? {
-                ScalarValue::Utf8(Some(m))
-                | ScalarValue::LargeUtf8(Some(m))
-                | ScalarValue::Utf8View(Some(m)) => funnel.set_modes(&m)?,
-                _ => return plan_err!("{function}: the mode must be a non-NULL string"),
+            match scalar_text(&literal_argument(function, "mode", args.exprs, 1)?) {
+                Some(modes) => funnel.set_modes(modes)?,
+                None => return plan_err!("{function}: the mode must be a non-NULL string"),
             }
         }
         if funnel.steps == 0 || funnel.steps > MAX_CONDITIONS {

@@ -15,11 +15,8 @@ use datafusion_macros::user_doc;
 
 use super::ModelFunc;
 use crate::functions::util::{finish, string_constant};
-use crate::models::clv::{ClvModel, Summary};
+use crate::models::clv::{ClvModel, KIND, Summary};
 use crate::models::store::ModelStore;
-
-/// The kind name of lifetime-value model files.
-pub const KIND: &str = "clv";
 
 /// The four functions over `store`.
 pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {

@@ -19,6 +19,7 @@ use datafusion_macros::user_doc;
 
 use crate::functions::journey::events::{literal_argument, micros};
 use crate::functions::util::{for_each_state_row, list_state};
+use crate::values::scalar_text;
 
 const NAME: &str = "clv_summary";
 const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -180,12 +181,11 @@ impl AggregateUDFImpl for ClvSummaryFunc {
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let unit = if args.exprs.len() > 3 {
-            match literal_argument(NAME, "unit", args.exprs, 3)? {
-                ScalarValue::Utf8(Some(s))
-                | ScalarValue::Utf8View(Some(s))
-                | ScalarValue::LargeUtf8(Some(s)) => Unit::parse(&s)?,
-                other => {
-                    return plan_err!("{NAME}: unit {other}: expected 'day', 'week' or 'month'");
+            let value = literal_argument(NAME, "unit", args.exprs, 3)?;
+            match scalar_text(&value) {
+                Some(unit) => Unit::parse(unit)?,
+                None => {
+                    return plan_err!("{NAME}: unit {value}: expected 'day', 'week' or 'month'");
                 }
             }
         } else {

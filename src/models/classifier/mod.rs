@@ -22,7 +22,7 @@ use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 
 use self::metrics::Metrics;
-use crate::functions::util::Strings;
+use crate::values::Strings;
 
 /// The kind name of classifier model files.
 pub const KIND: &str = "classifier";

@@ -18,10 +18,11 @@ use linfa::prelude::*;
 use linfa_trees::{DecisionTree, TreeNode};
 use ndarray::{Array1, Array2};
 
-use super::train::{check_labels, features_of, read_labelled};
 use super::{FeatureKind, levels};
-use crate::models::args::{integer, text};
 use crate::models::deferred::DeferredTable;
+use crate::models::training::rows::{Labelled, check_labels, features_of, read_labelled};
+use crate::values::quote_literal;
+use crate::values::{integer, text};
 
 const NAME: &str = "decision_tree_rules";
 pub const USAGE: &str = "decision_tree_rules(table, label, key [, max_depth]) with the table, its \
@@ -88,7 +89,7 @@ impl TableFunctionImpl for DecisionTreeRules {
 }
 
 /// The tree's input columns: name (as a condition reads) and values.
-fn columns(spec: &Spec, data: &super::train::Labelled) -> Result<Vec<(String, bool, Vec<f64>)>> {
+fn columns(spec: &Spec, data: &Labelled) -> Result<Vec<(String, bool, Vec<f64>)>> {
     let features = features_of(&data.columns, Some(&data.labels), NAME)?;
     let mut out = Vec::new();
     for (feature, (_, array)) in features.iter().zip(&data.columns) {
@@ -106,7 +107,7 @@ fn columns(spec: &Spec, data: &super::train::Labelled) -> Result<Vec<(String, bo
                         .map(|c| f64::from(u8::from(*c == i as f64)))
                         .collect();
                     out.push((
-                        format!("{} = '{}'", feature.name, level.replace('\'', "''")),
+                        format!("{} = {}", feature.name, quote_literal(level)),
                         true,
                         values,
                     ));

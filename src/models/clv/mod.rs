@@ -20,6 +20,9 @@ use self::pareto_nbd::ParetoNbd;
 /// the spend model is fitted on.
 pub const MIN_CUSTOMERS: usize = 20;
 
+/// The kind name of lifetime-value model files.
+pub const KIND: &str = "clv";
+
 /// Which purchase model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

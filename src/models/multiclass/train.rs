@@ -8,21 +8,21 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
 use super::metrics::{MulticlassMetrics, evaluate_classes};
 use super::{KIND, MAX_CLASSES, MulticlassModel};
-use crate::models::args::text;
-use crate::models::classifier::train::{
-    TrainingRows, boost, check_holdout_columns, features_of, matrix, read_rows,
-};
 use crate::models::classifier::{MIN_PER_CLASS, MIN_ROWS};
-use crate::models::deferred::DeferredTable;
 use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
+use crate::models::training::boost::boost;
+use crate::models::training::rows::{
+    TrainingRows, check_holdout_columns, features_of, matrix, read_rows,
+};
+use crate::models::training::{self, Spec};
 
 const NAME: &str = "train_multiclass";
 pub const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_table]): the model \
@@ -37,42 +37,14 @@ pub struct TrainMulticlass {
     pub store: Arc<ModelStore>,
 }
 
-#[derive(Debug, Clone)]
-struct Spec {
-    name: String,
-    table: String,
-    label: String,
-    key: String,
-    holdout: Option<String>,
-}
-
 impl TableFunctionImpl for TrainMulticlass {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if !(4..=5).contains(&exprs.len()) {
-            return plan_err!("{NAME} takes four or five arguments: {USAGE}");
-        }
-        let texts: Option<Vec<String>> = exprs.iter().map(text).collect();
-        let Some(texts) = texts else {
-            return plan_err!("{NAME}: every argument is a string: {USAGE}");
-        };
-        self.store.path(&texts[0])?;
-        let spec = Spec {
-            name: texts[0].clone(),
-            table: texts[1].clone(),
-            label: texts[2].clone(),
-            key: texts[3].clone(),
-            holdout: texts.get(4).cloned(),
-        };
-        let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let store = Arc::clone(&self.store);
-        Ok(DeferredTable::one_batch(
-            label,
-            metric_rows::schema(),
-            move |ctx, schema| {
-                let (spec, store) = (spec.clone(), Arc::clone(&store));
-                Box::pin(async move { train(&ctx, &store, &spec, &schema).await })
-            },
+        let spec = Spec::from_args(NAME, USAGE, &args, 0, &self.store)?;
+        Ok(training::table(
+            NAME,
+            spec,
+            &self.store,
+            |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
         ))
     }
 }
@@ -165,12 +137,7 @@ async fn read(
     ))
 }
 
-async fn train(
-    ctx: &SessionContext,
-    store: &ModelStore,
-    spec: &Spec,
-    schema: &SchemaRef,
-) -> Result<RecordBatch> {
+async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
     let (training, classes) = read(ctx, spec, &spec.table, None).await?;
     let truth: Vec<usize> = training.classes.iter().map(|c| c.unwrap_or(0)).collect();
     let features = features_of(&training.rows.columns, None, NAME)?;
@@ -240,13 +207,8 @@ async fn train(
         ("majority_accuracy".to_string(), headline.majority_accuracy),
         ("macro_auc".to_string(), headline.macro_auc),
     ];
-    let on = match &spec.holdout {
-        Some(h) => format!("{} (holdout {h})", spec.table),
-        None => spec.table.clone(),
-    };
-    let path = store.save(&spec.name, KIND, &on, metrics, &model)?;
-    tracing::info!("{NAME}: saved {}", path.display());
-    out.batch(&spec.name, schema)
+    training::save(store, NAME, KIND, spec, metrics, &model)?;
+    out.batch(&spec.name, &metric_rows::schema())
 }
 
 fn push_metrics(out: &mut MetricRows, set: &str, m: &MulticlassMetrics, classes: &[String]) {

@@ -14,8 +14,8 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{Result, plan_err};
 
 use super::candidates::{self, Choice};
-use crate::models::args::{integer, number, text};
 use crate::models::deferred::DeferredTable;
+use crate::values::{integer, number, text};
 
 const NAME: &str = "allocate_offers";
 pub const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \

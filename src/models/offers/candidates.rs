@@ -20,7 +20,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
-use crate::models::args::quote;
+use crate::values::quote;
 
 /// One way to reach a customer: a row of the candidate table that passed the rules.
 #[derive(Debug, Clone, Copy)]

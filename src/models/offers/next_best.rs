@@ -6,8 +6,8 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{Result, plan_err};
 
 use super::candidates::{self, Choice};
-use crate::models::args::{integer, text};
 use crate::models::deferred::DeferredTable;
+use crate::values::{integer, text};
 
 const NAME: &str = "next_best_offer";
 pub const USAGE: &str = "next_best_offer(candidates, k [, max_offers]): the candidate table (one \

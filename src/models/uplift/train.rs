@@ -7,22 +7,21 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 
-use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{DataFusionError, Result, plan_err};
+use datafusion::common::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
 use super::metrics::{UpliftMetrics, evaluate_uplift};
 use super::{KIND, UpliftModel};
-use crate::models::args::text;
 use crate::models::classifier::metrics::evaluate;
-use crate::models::classifier::train::{
-    Labelled, boolean_column, boost, check_holdout_columns, check_labels, features_of, matrix,
-    read_labelled, rows_of,
-};
-use crate::models::deferred::DeferredTable;
 use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
+use crate::models::training::boost::{boost, rows_of};
+use crate::models::training::rows::{
+    Labelled, boolean_column, check_holdout_columns, check_labels, features_of, matrix,
+    read_labelled,
+};
+use crate::models::training::{self, Spec};
 
 const NAME: &str = "train_uplift";
 pub const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
@@ -38,45 +37,14 @@ pub struct TrainUplift {
     pub store: Arc<ModelStore>,
 }
 
-#[derive(Debug, Clone)]
-struct Spec {
-    name: String,
-    table: String,
-    label: String,
-    treatment: String,
-    key: String,
-    holdout: Option<String>,
-}
-
 impl TableFunctionImpl for TrainUplift {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if !(5..=6).contains(&exprs.len()) {
-            return plan_err!("{NAME} takes five or six arguments: {USAGE}");
-        }
-        let texts: Vec<Option<String>> = exprs.iter().map(text).collect();
-        if texts.iter().any(Option::is_none) {
-            return plan_err!("{NAME}: every argument is a string: {USAGE}");
-        }
-        let texts: Vec<String> = texts.into_iter().flatten().collect();
-        self.store.path(&texts[0])?;
-        let spec = Spec {
-            name: texts[0].clone(),
-            table: texts[1].clone(),
-            label: texts[2].clone(),
-            treatment: texts[3].clone(),
-            key: texts[4].clone(),
-            holdout: texts.get(5).cloned(),
-        };
-        let label = format!("{NAME}('{}', '{}')", spec.name, spec.table);
-        let store = Arc::clone(&self.store);
-        Ok(DeferredTable::one_batch(
-            label,
-            metric_rows::schema(),
-            move |ctx, schema| {
-                let (spec, store) = (spec.clone(), Arc::clone(&store));
-                Box::pin(async move { train(&ctx, &store, &spec, &schema).await })
-            },
+        let spec = Spec::from_args(NAME, USAGE, &args, 1, &self.store)?;
+        Ok(training::table(
+            NAME,
+            spec,
+            &self.store,
+            |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
         ))
     }
 }
@@ -94,10 +62,10 @@ async fn read_trial(ctx: &SessionContext, spec: &Spec, table: &str) -> Result<Tr
         table,
         &spec.label,
         &spec.key,
-        &[spec.treatment.as_str()],
+        &[spec.roles[0].as_str()],
     )
     .await?;
-    let treated = flags(&data.aside[0], table, &spec.treatment)?;
+    let treated = flags(&data.aside[0], table, &spec.roles[0])?;
     Ok(Trial { data, treated })
 }
 
@@ -112,12 +80,7 @@ fn flags(array: &ArrayRef, table: &str, column: &str) -> Result<Vec<bool>> {
         .collect())
 }
 
-async fn train(
-    ctx: &SessionContext,
-    store: &ModelStore,
-    spec: &Spec,
-    schema: &SchemaRef,
-) -> Result<RecordBatch> {
+async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
     let training = read_trial(ctx, spec, &spec.table).await?;
     let labels = &training.data.labels;
     let (treated_rows, control_rows): (Vec<usize>, Vec<usize>) =
@@ -175,7 +138,7 @@ async fn train(
     .map_err(|e| DataFusionError::Execution(format!("{NAME}: training stopped: {e}")))??;
     let mut model = UpliftModel {
         label: spec.label.clone(),
-        treatment: spec.treatment.clone(),
+        treatment: spec.roles[0].clone(),
         features,
         training: evaluate_uplift(&[], &[], &[]),
         holdout: None,
@@ -200,13 +163,8 @@ async fn train(
         ("top_decile_uplift".to_string(), headline.top_decile_uplift),
         ("uplift".to_string(), headline.uplift),
     ];
-    let on = match &spec.holdout {
-        Some(h) => format!("{} (holdout {h})", spec.table),
-        None => spec.table.clone(),
-    };
-    let path = store.save(&spec.name, KIND, &on, metrics, &model)?;
-    tracing::info!("{NAME}: saved {}", path.display());
-    out.batch(&spec.name, schema)
+    training::save(store, NAME, KIND, spec, metrics, &model)?;
+    out.batch(&spec.name, &metric_rows::schema())
 }
 
 /// The uplift model's metric rows.

@@ -1,4 +1,6 @@
 //! Workspace configuration: `c360.toml`, parsed with serde, defaults filled in and validated.
+//! This module is the bottom of the crate: it imports nothing of c360 but [`crate::error`]
+//! (checked by `config_imports_nothing_above_it`).
 //!
 //! Unknown keys are errors (every struct is `deny_unknown_fields`), so a typo such as
 //! `delimeter` is reported with the file, line and key instead of being silently ignored.
@@ -8,9 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod matching;
+pub mod parse;
+pub mod server;
+
+pub use self::matching::MatchingConfig;
+pub use self::parse::{is_identifier, parse_bytes, parse_cron, parse_sql_type};
+pub use self::server::{ScheduleConfig, ServerConfig};
 use crate::error::{C360Error, Result};
-use crate::flight::settings::{ScheduleConfig, ServerConfig};
-use crate::matching::settings::MatchingConfig;
 
 /// The name of the workspace configuration file.
 pub const CONFIG_FILE: &str = "c360.toml";
@@ -296,8 +303,7 @@ impl Config {
     /// Checks serde cannot express; the message names the key and what is expected.
     fn validate(&self) -> std::result::Result<(), String> {
         for (name, schedule) in &self.schedules {
-            crate::flight::schedule::parse_cron(&schedule.cron)
-                .map_err(|e| format!("[schedules.{name}] cron: {e}"))?;
+            parse_cron(&schedule.cron).map_err(|e| format!("[schedules.{name}] cron: {e}"))?;
         }
         for (name, source) in &self.sources {
             if !is_identifier(name) {
@@ -330,7 +336,7 @@ impl Config {
                     ));
                 }
                 for column in columns {
-                    crate::sources::schema::parse_sql_type(&column.data_type).map_err(|e| {
+                    parse_sql_type(&column.data_type).map_err(|e| {
                         format!("[sources.{name}] schema column '{}': {e}", column.name)
                     })?;
                 }
@@ -363,42 +369,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// Whether `name` is a plain lowercase SQL identifier (usable unquoted as a table name).
-pub fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-/// Parse a byte size such as `512MB`, `2GiB`, `1.5 GB` or `1048576`.
-pub fn parse_bytes(text: &str) -> std::result::Result<usize, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size; expected e.g. \"512MB\" or \"2GiB\""))?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" => 1e3,
-        "kib" | "k" => 1024.0,
-        "mb" => 1e6,
-        "mib" | "m" => 1024.0 * 1024.0,
-        "gb" => 1e9,
-        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
-        "tb" => 1e12,
-        "tib" | "t" => 1024.0_f64.powi(4),
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{text}'; expected B, KB, MB, GB, KiB, MiB or GiB"
-            ));
-        }
-    };
-    Ok((value * factor) as usize)
 }
 
 #[cfg(test)]
@@ -451,11 +421,40 @@ mod tests {
         assert!(err.contains("money") && err.contains("'a'"), "{err}");
     }
 
+    /// The bottom of the crate: `config/`, `error.rs` and `values.rs` import nothing of c360
+    /// above them (config may use error; the others nothing).
     #[test]
-    fn byte_sizes() {
-        assert_eq!(parse_bytes("512MB").unwrap(), 512_000_000);
-        assert_eq!(parse_bytes("2GiB").unwrap(), 2 * 1024 * 1024 * 1024);
-        assert_eq!(parse_bytes("100").unwrap(), 100);
-        assert!(parse_bytes("2 parsecs").is_err());
+    fn config_imports_nothing_above_it() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(src.join("config"))
+            .expect("src/config")
+            .map(|entry| entry.expect("entry").path())
+            .collect();
+        files.extend([src.join("error.rs"), src.join("values.rs")]);
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("source");
+            for line in text.lines() {
+                let code = line.split("//").next().unwrap_or_default();
+                for above in [
+                    "flight",
+                    "matching",
+                    "models",
+                    "pipeline",
+                    "shell",
+                    "sources",
+                    "functions",
+                    "generate",
+                    "eval",
+                    "Engine",
+                ] {
+                    assert!(
+                        !code.contains(&format!("crate::{above}")),
+                        "{}: imports crate::{above}: {line}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(files.len() >= 6, "read {files:?}");
     }
 }

@@ -192,7 +192,7 @@ impl ServerConfig {
         }
         let query_memory_limit = match &self.query_memory_limit {
             Some(text) => Some(
-                crate::config::parse_bytes(text)
+                super::parse_bytes(text)
                     .map_err(|e| format!("[server] query_memory_limit: {e}"))?,
             ),
             None => None,

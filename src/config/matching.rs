@@ -126,7 +126,7 @@ impl MatchingConfig {
                 }
             }
             if !c.m.is_empty() {
-                let levels = crate::matching::comparison::level_count(c);
+                let levels = c.level_count();
                 let sum: f64 = c.m.iter().sum();
                 if c.m.len() != levels
                     || c.m.iter().any(|m| !(*m > 0.0 && *m < 1.0))
@@ -135,7 +135,7 @@ impl MatchingConfig {
                     return Err(format!(
                         "{what} m: give {levels} probabilities in (0, 1) that sum to 1, one per \
                          level ({})",
-                        crate::matching::comparison::level_labels(c).join(", ")
+                        c.level_labels().join(", ")
                     ));
                 }
             }
@@ -182,5 +182,34 @@ impl ComparisonConfig {
         } else {
             &self.name
         }
+    }
+
+    /// The number of levels of the comparison (the NULL case not counted).
+    pub fn level_count(&self) -> usize {
+        let extra = usize::from(self.kind == ComparisonKind::Email);
+        2 + extra + self.thresholds.len()
+    }
+
+    /// Readable labels of the levels, strictest first.
+    pub fn level_labels(&self) -> Vec<String> {
+        let mut labels = vec!["exact".to_string()];
+        if self.kind == ComparisonKind::Email {
+            labels.push("same user name".to_string());
+        }
+        for t in &self.thresholds {
+            labels.push(match self.kind {
+                // Validation refuses thresholds on exact comparisons.
+                ComparisonKind::Exact => format!("threshold {t}"),
+                ComparisonKind::JaroWinkler => format!("jaro_winkler >= {t}"),
+                ComparisonKind::Jaro => format!("jaro >= {t}"),
+                ComparisonKind::Levenshtein => format!("levenshtein_similarity >= {t}"),
+                ComparisonKind::DamerauLevenshtein => format!("damerau_levenshtein <= {t}"),
+                ComparisonKind::Jaccard => format!("jaccard >= {t}"),
+                ComparisonKind::Date => format!("within {t} days"),
+                ComparisonKind::Email => format!("user name jaro_winkler >= {t}"),
+            });
+        }
+        labels.push("else".to_string());
+        labels
     }
 }

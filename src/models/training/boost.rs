@@ -1,0 +1,86 @@
+//! The gradient-boosting set-up every trainer shares: the same trees, learning rate and early
+//! stopping on a fixed pseudo-random 15% of the training rows.
+
+use datafusion::common::{DataFusionError, Result};
+use forust_ml::metric::Metric;
+use forust_ml::objective::ObjectiveType;
+use forust_ml::{GradientBooster, Matrix};
+
+/// Boosting: at most this many trees of this depth at this learning rate, stopped when the
+/// log loss of the validation rows (a fixed 15% of the training rows) has not improved for
+/// `PATIENCE` rounds.
+const MAX_TREES: usize = 2000;
+const DEPTH: usize = 4;
+const LEARNING_RATE: f32 = 0.03;
+const PATIENCE: usize = 50;
+const VALIDATION_PERCENT: u64 = 15;
+
+/// Percentiles 0..=100 of `scores`.
+pub fn percentiles(scores: &[f64]) -> Vec<f64> {
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    (0..=100)
+        .map(|p| sorted[(p * (sorted.len() - 1)) / 100])
+        .collect()
+}
+
+/// Whether training row `i` is kept aside for early stopping (a fixed pseudo-random 15%).
+fn is_validation(i: usize) -> bool {
+    // SplitMix64 of the row number: the same rows every run, spread over the whole table.
+    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % 100 < VALIDATION_PERCENT
+}
+
+/// The rows `keep` of a column-major matrix of `cols` columns.
+pub fn rows_of(data: &[f64], rows: usize, cols: usize, keep: &[usize]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(keep.len() * cols);
+    for c in 0..cols {
+        let column = &data[c * rows..(c + 1) * rows];
+        out.extend(keep.iter().map(|&i| column[i]));
+    }
+    out
+}
+
+/// Boost trees on the training rows, stopping early on the validation rows.
+pub fn boost(
+    function: &str,
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    labels: &[bool],
+) -> Result<GradientBooster> {
+    let (validation, fit): (Vec<usize>, Vec<usize>) = (0..rows).partition(|&i| is_validation(i));
+    let y = |idx: &[usize]| -> Vec<f64> {
+        idx.iter()
+            .map(|&i| f64::from(u8::from(labels[i])))
+            .collect()
+    };
+    let (fit_data, fit_y) = (rows_of(data, rows, cols, &fit), y(&fit));
+    let (val_data, val_y) = (rows_of(data, rows, cols, &validation), y(&validation));
+    let (fit_w, val_w) = (vec![1.0; fit.len()], vec![1.0; validation.len()]);
+    let mut booster = GradientBooster::default()
+        .set_objective_type(ObjectiveType::LogLoss)
+        .set_iterations(MAX_TREES)
+        .set_learning_rate(LEARNING_RATE)
+        .set_max_depth(DEPTH)
+        .set_min_leaf_weight(5.0)
+        .set_l2(1.0)
+        .set_seed(42)
+        .set_evaluation_metric(Some(Metric::LogLoss))
+        .set_early_stopping_rounds(Some(PATIENCE));
+    let matrix = Matrix::new(&fit_data, fit.len(), cols);
+    let evaluation = vec![(
+        Matrix::new(&val_data, validation.len(), cols),
+        val_y.as_slice(),
+        val_w.as_slice(),
+    )];
+    booster
+        .fit(&matrix, &fit_y, &fit_w, Some(evaluation))
+        .map_err(|e| DataFusionError::Execution(format!("{function}: training failed: {e}")))?;
+    Ok(booster)
+}
