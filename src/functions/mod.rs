@@ -82,7 +82,7 @@ pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctio
         ),
         (
             "train_classifier",
-            Arc::new(classifier::train::TrainClassifier { store: store() }),
+            Arc::new(classifier::train::function(&homes.store)),
         ),
         (
             "decision_tree_rules",
@@ -90,11 +90,11 @@ pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctio
         ),
         (
             "train_multiclass",
-            Arc::new(multiclass::train::TrainMulticlass { store: store() }),
+            Arc::new(multiclass::train::function(&homes.store)),
         ),
         (
             "train_uplift",
-            Arc::new(uplift::train::TrainUplift { store: store() }),
+            Arc::new(uplift::train::function(&homes.store)),
         ),
         (
             "next_best_offer",
@@ -143,13 +143,13 @@ mod tests {
     /// Every name (aliases included) a state knows, with its kind.
     fn names(state: &SessionState) -> BTreeMap<String, Kind> {
         let mut names = BTreeMap::new();
-        for (name, _) in state.scalar_functions() {
+        for name in state.scalar_functions().keys() {
             names.insert(name.clone(), Kind::Scalar);
         }
-        for (name, _) in state.aggregate_functions() {
+        for name in state.aggregate_functions().keys() {
             names.insert(name.clone(), Kind::Aggregate);
         }
-        for (name, _) in state.window_functions() {
+        for name in state.window_functions().keys() {
             names.insert(name.clone(), Kind::Window);
         }
         for name in state.table_functions().keys() {

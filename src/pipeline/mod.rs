@@ -4,6 +4,7 @@
 pub mod assertions;
 pub mod models;
 pub mod publish;
+pub mod references;
 pub mod run;
 
 pub use run::{RunOptions, RunSummary, Status, run};

@@ -17,6 +17,7 @@ use crate::config::MatchingConfig;
 use crate::config::is_identifier;
 use crate::error::{C360Error, Result, strip_context, syntax_error};
 use crate::functions::registry::{self, Names};
+use crate::pipeline::references::{first_string_arguments, matching_setups, string_arguments};
 
 /// One SQL model.
 #[derive(Debug, Clone)]
@@ -159,7 +160,7 @@ fn parse_model(
     let mut fits = BTreeSet::new();
     let mut scores_with = BTreeSet::new();
     if let Statement::Statement(query) = &statement {
-        for used in crate::matching::names_used(query.as_ref()) {
+        for used in matching_setups(query.as_ref()) {
             let config = matching.get(&used).ok_or_else(|| {
                 err(format!(
                     "uses [matching.{used}], which c360.toml does not configure"
@@ -170,18 +171,14 @@ fn parse_model(
         // Table functions that read a table named by one of their arguments.
         for entry in registry::ENTRIES {
             for index in entry.reads {
-                references.extend(crate::matching::string_arguments(
-                    query.as_ref(),
-                    &[entry.name],
-                    *index,
-                ));
+                references.extend(string_arguments(query.as_ref(), &[entry.name], *index));
             }
         }
-        fits.extend(crate::matching::first_string_arguments(
+        fits.extend(first_string_arguments(
             query.as_ref(),
             &registry::first_argument_names(Names::FittedModel),
         ));
-        scores_with.extend(crate::matching::first_string_arguments(
+        scores_with.extend(first_string_arguments(
             query.as_ref(),
             &registry::first_argument_names(Names::ScoredModel),
         ));

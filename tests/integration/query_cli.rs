@@ -87,6 +87,25 @@ fn sql_error_goes_to_stderr_with_nonzero_exit() {
 }
 
 #[test]
+fn a_syntax_error_is_said_once_with_its_position() {
+    let out = c360(
+        &repo(),
+        &["query", "-c", "SELECT rec_id, cluster, x FROM t"],
+    );
+    let (_, err) = texts(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        err,
+        "error: syntax error: Expected: end of statement, found: cluster at Line: 1, Column: 16\n  \
+         SELECT rec_id, cluster, x FROM t\n                 ^\n"
+    );
+    let out = c360(&repo(), &["query", "-c", "SELECT * FROM orders WHERE"]);
+    let (_, err) = texts(&out);
+    assert_eq!(err.matches("Expected").count(), 1, "{err}");
+    assert!(err.starts_with("error: syntax error: "), "{err}");
+}
+
+#[test]
 fn sql_file_runs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("q.sql");

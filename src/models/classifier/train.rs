@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 use forust_ml::gradientbooster::ImportanceMethod;
@@ -20,7 +19,7 @@ use crate::models::training::boost::{boost, percentiles};
 use crate::models::training::rows::{
     check_holdout_columns, check_labels, features_of, matrix, read_labelled,
 };
-use crate::models::training::{self, Spec};
+use crate::models::training::{self, Spec, Trainer};
 
 const NAME: &str = "train_classifier";
 pub const USAGE: &str = "train_classifier(name, table, label, key [, holdout_table]): the model \
@@ -29,21 +28,14 @@ pub const USAGE: &str = "train_classifier(name, table, label, key [, holdout_tab
     on, such as train_classifier('churn', 'churn_training', 'churned', 'customer_id', \
     'churn_holdout')";
 
-/// The table function over `store`.
-#[derive(Debug)]
-pub struct TrainClassifier {
-    pub store: Arc<ModelStore>,
-}
-
-impl TableFunctionImpl for TrainClassifier {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let spec = Spec::from_args(NAME, USAGE, &args, 0, &self.store)?;
-        Ok(training::table(
-            NAME,
-            spec,
-            &self.store,
-            |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-        ))
+/// The table function, saving models in `store`.
+pub fn function(store: &Arc<ModelStore>) -> Trainer {
+    Trainer {
+        name: NAME,
+        usage: USAGE,
+        roles: 0,
+        store: Arc::clone(store),
+        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
     }
 }
 

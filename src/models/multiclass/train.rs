@@ -9,7 +9,6 @@ use std::sync::Arc;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
@@ -22,7 +21,7 @@ use crate::models::training::boost::boost;
 use crate::models::training::rows::{
     TrainingRows, check_holdout_columns, features_of, matrix, read_rows,
 };
-use crate::models::training::{self, Spec};
+use crate::models::training::{self, Spec, Trainer};
 
 const NAME: &str = "train_multiclass";
 pub const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_table]): the model \
@@ -31,21 +30,14 @@ pub const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_tab
     on, such as train_multiclass('next_category', 'category_training', 'next_category', \
     'customer_id', 'category_holdout')";
 
-/// The table function over `store`.
-#[derive(Debug)]
-pub struct TrainMulticlass {
-    pub store: Arc<ModelStore>,
-}
-
-impl TableFunctionImpl for TrainMulticlass {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let spec = Spec::from_args(NAME, USAGE, &args, 0, &self.store)?;
-        Ok(training::table(
-            NAME,
-            spec,
-            &self.store,
-            |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-        ))
+/// The table function, saving models in `store`.
+pub fn function(store: &Arc<ModelStore>) -> Trainer {
+    Trainer {
+        name: NAME,
+        usage: USAGE,
+        roles: 0,
+        store: Arc::clone(store),
+        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
     }
 }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
@@ -21,7 +20,7 @@ use crate::models::training::rows::{
     Labelled, boolean_column, check_holdout_columns, check_labels, features_of, matrix,
     read_labelled,
 };
-use crate::models::training::{self, Spec};
+use crate::models::training::{self, Spec, Trainer};
 
 const NAME: &str = "train_uplift";
 pub const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
@@ -31,21 +30,14 @@ pub const USAGE: &str = "train_uplift(name, table, label, treatment, key [, hold
     train_uplift('offers', 'offer_training', 'converted', 'treated', 'decision_id', \
     'offer_holdout')";
 
-/// The table function over `store`.
-#[derive(Debug)]
-pub struct TrainUplift {
-    pub store: Arc<ModelStore>,
-}
-
-impl TableFunctionImpl for TrainUplift {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let spec = Spec::from_args(NAME, USAGE, &args, 1, &self.store)?;
-        Ok(training::table(
-            NAME,
-            spec,
-            &self.store,
-            |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-        ))
+/// The table function, saving models in `store`.
+pub fn function(store: &Arc<ModelStore>) -> Trainer {
+    Trainer {
+        name: NAME,
+        usage: USAGE,
+        roles: 1,
+        store: Arc::clone(store),
+        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
     }
 }
 
