@@ -14,7 +14,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 
 use super::meta::COMMANDS;
-use super::session::ShellFormat;
+use super::print::Format;
 
 /// What completion knows of the session, refreshed after each input.
 #[derive(Debug, Default, Clone)]
@@ -100,12 +100,7 @@ impl Completer for SqlHelper {
             return Ok((start, out));
         }
         if previous == "\\FORMAT" {
-            out.extend(
-                ShellFormat::NAMES
-                    .iter()
-                    .filter(|n| matches(n))
-                    .map(|n| plain(n)),
-            );
+            out.extend(Format::screen_names().filter(|n| matches(n)).map(plain));
             return Ok((start, out));
         }
         if TABLE_CONTEXT.contains(&previous.as_str()) {

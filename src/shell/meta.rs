@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use datafusion::logical_expr::Documentation;
 
-use super::session::{Flow, Shell, ShellFormat};
+use super::print::Format;
+use super::session::{Flow, Shell};
 use crate::error::{C360Error, Result};
 use crate::values::quote_literal;
 
@@ -85,10 +86,15 @@ pub async fn run(shell: &mut Shell, line: &str, out: &mut dyn Write) -> Result<F
                     &format!("Format is {:?}.", shell.settings.format).to_lowercase(),
                 )?;
             } else {
-                shell.settings.format = ShellFormat::parse(argument).ok_or_else(|| {
+                let format = argument
+                    .parse::<Format>()
+                    .ok()
+                    .filter(|f| *f != Format::Parquet);
+                shell.settings.format = format.ok_or_else(|| {
                     C360Error::Query(format!(
-                        "\\format {argument}: unknown format; use one of {}",
-                        ShellFormat::NAMES.join(", ")
+                        "\\format {argument}: unknown format; use one of {} (Parquet is \
+                         written to a file by c360 query --format parquet --output FILE)",
+                        Format::screen_names().collect::<Vec<_>>().join(", ")
                     ))
                 })?;
                 say(out, &format!("Format is {}.", argument.to_lowercase()))?;

@@ -6,50 +6,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::{csv, json};
 use datafusion::physical_plan::execute_stream;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
 
-use super::display::{Layout, write_rows};
 use super::meta;
+use super::print::{Format, PrintOptions};
 use super::statements::failure_message;
 use crate::Engine;
 use crate::error::{C360Error, Result, syntax_error};
 
-/// The formats the shell prints in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShellFormat {
-    Table,
-    Markdown,
-    Csv,
-    Json,
-    Ndjson,
-}
-
-impl ShellFormat {
-    /// The format named `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "table" => Self::Table,
-            "markdown" | "md" => Self::Markdown,
-            "csv" => Self::Csv,
-            "json" => Self::Json,
-            "ndjson" => Self::Ndjson,
-            _ => return None,
-        })
-    }
-
-    /// Every format's name, for help and completion.
-    pub const NAMES: [&'static str; 5] = ["table", "csv", "json", "ndjson", "markdown"];
-}
-
 /// What the meta commands set.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub format: ShellFormat,
+    pub format: Format,
     /// Print the elapsed time after each statement.
     pub timing: bool,
     /// One "column | value" block per row (table and markdown formats).
@@ -67,7 +38,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            format: ShellFormat::Table,
+            format: Format::Table,
             timing: false,
             expanded: false,
             max_rows: 40,
@@ -178,38 +149,15 @@ impl Shell {
     /// Print a result in the session's format; returns the row-count line.
     async fn print(
         &self,
-        mut stream: datafusion::physical_plan::SendableRecordBatchStream,
+        stream: datafusion::physical_plan::SendableRecordBatchStream,
         ticker: Option<super::progress::Ticker>,
         screen: &mut dyn Write,
     ) -> datafusion::error::Result<String> {
-        let schema = stream.schema();
-        let limit = match self.settings.format {
-            ShellFormat::Table | ShellFormat::Markdown if self.settings.max_rows > 0 => {
-                Some(self.settings.max_rows)
-            }
-            _ => None,
+        let options = PrintOptions {
+            format: self.settings.format,
+            expanded: self.settings.expanded,
+            max_rows: self.settings.max_rows,
         };
-        let mut batches: Vec<RecordBatch> = Vec::new();
-        let mut rows = 0usize;
-        let mut more = false;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            if let Some(limit) = limit
-                && rows + batch.num_rows() > limit
-            {
-                batches.push(batch.slice(0, limit - rows));
-                rows = limit;
-                more = true;
-                break;
-            }
-            rows += batch.num_rows();
-            batches.push(batch);
-        }
-        // Stop the query: what is not shown is not read.
-        drop(stream);
-        if let Some(ticker) = ticker {
-            ticker.stop();
-        }
         let paged = self.settings.terminal && self.settings.pager && self.settings.output.is_none();
         let mut buffer: Vec<u8> = Vec::new();
         let mut file;
@@ -230,51 +178,17 @@ impl Shell {
             None if paged => &mut buffer,
             None => &mut *screen,
         };
-        match self.settings.format {
-            ShellFormat::Table | ShellFormat::Markdown => {
-                let layout = if self.settings.expanded {
-                    Layout::Expanded
-                } else if self.settings.format == ShellFormat::Table {
-                    Layout::Table
-                } else {
-                    Layout::Markdown
-                };
-                write_rows(&schema, &batches, layout, out)?;
-            }
-            ShellFormat::Csv => {
-                let mut writer = csv::WriterBuilder::new().with_header(true).build(&mut *out);
-                if batches.is_empty() {
-                    writer.write(&RecordBatch::new_empty(schema.clone()))?;
+        let printed = options
+            .print(stream, out, || {
+                if let Some(ticker) = ticker {
+                    ticker.stop();
                 }
-                for b in &batches {
-                    writer.write(b)?;
-                }
-            }
-            ShellFormat::Json => {
-                let mut writer = json::ArrayWriter::new(&mut *out);
-                for b in &batches {
-                    writer.write(b)?;
-                }
-                writer.finish()?;
-                writeln!(out)?;
-            }
-            ShellFormat::Ndjson => {
-                let mut writer = json::LineDelimitedWriter::new(&mut *out);
-                for b in &batches {
-                    writer.write(b)?;
-                }
-                writer.finish()?;
-            }
-        }
-        out.flush()?;
+            })
+            .await?;
         if paged {
             super::pager::show(&buffer, screen)?;
         }
-        Ok(match (rows, more) {
-            (_, true) => format!("{rows} rows shown, more not read (\\maxrows N or 0 for all)"),
-            (1, _) => "1 row".to_string(),
-            (n, _) => format!("{n} rows"),
-        })
+        Ok(printed.summary())
     }
 }
 

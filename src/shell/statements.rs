@@ -8,7 +8,7 @@ use std::path::Path;
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
-use super::print::{Format, write_stream};
+use super::print::{Format, PrintOptions, write_parquet};
 use crate::Engine;
 use crate::error::{C360Error, Result, strip_context, syntax_error};
 
@@ -77,9 +77,14 @@ pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>)
                     ));
                 }
                 written_parquet = format == Format::Parquet;
-                let out = sink.open_for(outputs)?;
+                let mut out = sink.open_for(outputs)?;
                 outputs += 1;
-                write_stream(stream, format, out).await.map(|_| ())
+                if format == Format::Parquet {
+                    write_parquet(stream, out).await.map(|_| ())
+                } else {
+                    let options = PrintOptions::all_rows(format);
+                    options.print(stream, &mut out, || ()).await.map(|_| ())
+                }
             }
             Err(e) => Err(e),
         };
