@@ -10,11 +10,11 @@ pub mod eval;
 pub mod flight;
 pub mod functions;
 pub mod generate;
-pub mod matching;
 pub mod models;
 pub mod pipeline;
 pub mod shell;
 pub mod sources;
+pub mod text;
 pub mod values;
 
 use std::collections::BTreeMap;

@@ -421,7 +421,7 @@ mod tests {
         assert!(err.contains("money") && err.contains("'a'"), "{err}");
     }
 
-    /// The bottom of the crate: `config/`, `error.rs` and `values.rs` import nothing of c360
+    /// The bottom of the crate: `config/`, `error.rs`, `values.rs` and `text.rs` import nothing of c360
     /// above them (config may use error; the others nothing).
     #[test]
     fn config_imports_nothing_above_it() {
@@ -430,7 +430,11 @@ mod tests {
             .expect("src/config")
             .map(|entry| entry.expect("entry").path())
             .collect();
-        files.extend([src.join("error.rs"), src.join("values.rs")]);
+        files.extend([
+            src.join("error.rs"),
+            src.join("values.rs"),
+            src.join("text.rs"),
+        ]);
         for path in &files {
             let text = std::fs::read_to_string(path).expect("source");
             for line in text.lines() {
@@ -455,6 +459,6 @@ mod tests {
                 }
             }
         }
-        assert!(files.len() >= 6, "read {files:?}");
+        assert!(files.len() >= 7, "read {files:?}");
     }
 }

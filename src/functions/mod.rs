@@ -16,7 +16,7 @@ use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Workspace};
-use crate::matching::{self, Matching};
+use crate::models::matching::Matching;
 use crate::models::store::ModelStore;
 use crate::models::{classifier, clv_fit, list, multiclass, offers, segments, uplift};
 
@@ -51,7 +51,7 @@ impl Homes {
 /// Every c360 scalar function.
 pub fn scalar_functions(homes: &Homes) -> Vec<ScalarUDF> {
     let mut functions = identity::scalar_functions();
-    functions.extend(matching::udf::functions(&homes.matching));
+    functions.extend(identity::match_score::functions(&homes.matching));
     functions.extend(metrics::scalar_functions());
     functions.extend(predict::scalar_functions(&homes.store));
     functions
@@ -106,7 +106,7 @@ pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctio
         ),
         ("list_models", Arc::new(list::ListModels { store: store() })),
     ];
-    functions.extend(matching::table_functions::functions(&homes.matching));
+    functions.extend(identity::match_tables::functions(&homes.matching));
     functions
 }
 

@@ -126,7 +126,7 @@ const fn matching(name: &'static str, usage: &'static str, example: &'static str
     }
 }
 
-use crate::matching::table_functions as match_tables;
+use crate::functions::identity::match_tables;
 use crate::models::{classifier, clv_fit, list, multiclass, offers, segments, uplift};
 
 /// Every c360 function, by family.

@@ -10,6 +10,7 @@ pub mod clv_fit;
 pub mod deferred;
 pub mod kmeans;
 pub mod list;
+pub mod matching;
 pub mod metric_rows;
 pub mod multiclass;
 pub mod offers;

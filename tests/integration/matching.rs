@@ -3,7 +3,7 @@
 //! broken model files.
 
 use c360::config::matching::{ComparisonConfig, ComparisonKind, MatchingConfig};
-use c360::matching::model::MatchModel;
+use c360::models::matching::model::MatchModel;
 use c360::pipeline::{self, RunOptions};
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::AsArray;

@@ -1,14 +1,13 @@
 //! `jaccard_similarity(a, b)`: shared words over all words, for names whose words come in any
 //! order ("Smith, John" and "John Smith").
 
-use std::collections::BTreeSet;
-
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
 use crate::functions::util::{map_string_pairs, string_udf, strings_signature};
+use crate::text::jaccard;
 
 string_udf!(
     #[user_doc(
@@ -36,24 +35,9 @@ string_udf!(
     jaccard_similarity_kernel
 );
 
-/// Lowercased words (runs of letters and digits), deduplicated and sorted.
-pub fn words(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
 /// The kernel: Jaccard similarity of word sets per row.
 pub fn jaccard_similarity_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_string_pairs::<Float64Type>(&args[0], &args[1], "jaccard_similarity", jaccard)
-}
-
-/// Jaccard similarity of the word sets of `a` and `b`; `None` when neither has a word.
-pub fn jaccard(a: &str, b: &str) -> Option<f64> {
-    let (a, b) = (words(a), words(b));
-    let union = a.union(&b).count();
-    (union > 0).then(|| a.intersection(&b).count() as f64 / union as f64)
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub mod jaccard_similarity;
 pub mod jaro;
 pub mod jaro_winkler;
 pub mod levenshtein_similarity;
+pub mod match_score;
+pub mod match_tables;
 pub mod most_frequent;
 pub mod most_recent;
 pub mod nickname_canonical;

@@ -6,8 +6,8 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use super::jaccard_similarity::words;
 use crate::functions::util::{map_string_pairs, string_udf, strings_signature};
+use crate::text::words;
 
 string_udf!(
     #[user_doc(

@@ -13,9 +13,7 @@ pub mod blocking;
 pub mod comparison;
 pub mod em;
 pub mod model;
-pub mod table_functions;
 pub mod train;
-pub mod udf;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

@@ -15,10 +15,10 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::Matching;
-use super::comparison::{NULL_LEVEL, Values, levels};
-use super::model::{MatchModel, probability};
 use crate::functions::util::{finish, string_constant};
+use crate::models::matching::Matching;
+use crate::models::matching::comparison::{NULL_LEVEL, Values, levels};
+use crate::models::matching::model::{MatchModel, probability};
 
 /// The scalar functions of matching.
 pub fn functions(matching: &Arc<Matching>) -> Vec<ScalarUDF> {

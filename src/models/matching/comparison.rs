@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 
 use crate::config::matching::{ComparisonConfig, ComparisonKind};
-use crate::functions::identity::jaccard_similarity::jaccard;
+use crate::text::jaccard;
 
 /// The level index of the NULL case.
 pub const NULL_LEVEL: u8 = u8::MAX;
