@@ -33,9 +33,10 @@ pub struct Homes {
 impl Homes {
     /// The homes of `workspace`.
     pub fn new(workspace: &Workspace) -> Self {
+        let store = Arc::new(ModelStore::new(workspace));
         Self {
-            store: Arc::new(ModelStore::new(workspace)),
-            matching: Arc::new(Matching::new(workspace)),
+            matching: Arc::new(Matching::new(workspace, &store)),
+            store,
         }
     }
 

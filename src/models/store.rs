@@ -107,6 +107,21 @@ impl ModelStore {
         model: &T,
     ) -> Result<PathBuf> {
         let path = self.path(name)?;
+        self.save_file(&path, name, kind, trained_on, metrics, model)?;
+        Ok(path)
+    }
+
+    /// Save `model` of `kind`, named `name`, to `path` (a model kept outside the folder, such
+    /// as a `[matching.NAME]`'s), written aside and renamed into place; returns its header.
+    pub fn save_file<T: Serialize>(
+        &self,
+        path: &Path,
+        name: &str,
+        kind: &str,
+        trained_on: &str,
+        metrics: Vec<(String, f64)>,
+        model: &T,
+    ) -> Result<Header> {
         let file = File {
             header: Header {
                 format: FORMAT.to_string(),
@@ -120,13 +135,15 @@ impl ModelStore {
             model,
         };
         let io = |e: std::io::Error| execution(format!("saving model {}: {e}", path.display()));
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| execution(format!("encoding model '{name}': {e}")))?;
         let temporary = path.with_extension("json.tmp");
         std::fs::write(&temporary, text + "\n").map_err(io)?;
-        std::fs::rename(&temporary, &path).map_err(io)?;
-        Ok(path)
+        std::fs::rename(&temporary, path).map_err(io)?;
+        Ok(file.header)
     }
 
     /// Model `name` of `kind`, read from its file (again when the file changed). `retrain`
@@ -135,8 +152,21 @@ impl ModelStore {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let path = self.path(name)?;
-        let modified = std::fs::metadata(&path)
+        Ok(self.load_file(&self.path(name)?, name, kind, retrain)?.1)
+    }
+
+    /// Model `name` of `kind` read from `path` with its header, again when the file changed.
+    pub fn load_file<T>(
+        &self,
+        path: &Path,
+        name: &str,
+        kind: &str,
+        retrain: &str,
+    ) -> Result<(Header, Arc<T>)>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let modified = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .map_err(|e| {
                 execution(format!(
@@ -145,20 +175,21 @@ impl ModelStore {
                 ))
             })?;
         // Keyed by kind too: asking for another kind must read the file (and refuse it).
-        let key = format!("{kind}/{name}");
+        let key = format!("{kind}/{}", path.display());
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, model)) = cache.get(&key)
+        if let Some((at, stored)) = cache.get(&key)
             && *at == modified
-            && let Ok(model) = Arc::clone(model).downcast::<T>()
+            && let Some((header, model)) = stored.downcast_ref::<(Header, Arc<T>)>()
         {
-            return Ok(model);
+            return Ok((header.clone(), Arc::clone(model)));
         }
-        let text = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(path)
             .map_err(|e| execution(format!("model file {}: {e}", path.display())))?;
-        let model: Arc<T> = Arc::new(parse(&path, &text, kind, retrain)?);
-        let shared: Arc<dyn Any + Send + Sync> = model.clone();
-        cache.insert(key, (modified, shared));
-        Ok(model)
+        let (header, model) = parse::<T>(path, &text, kind, retrain)?;
+        let model = Arc::new(model);
+        let stored: Arc<dyn Any + Send + Sync> = Arc::new((header.clone(), Arc::clone(&model)));
+        cache.insert(key, (modified, stored));
+        Ok((header, model))
     }
 
     /// The headers of every model file in the folder, by name; files that are not c360
@@ -194,35 +225,17 @@ impl ModelStore {
 fn header(text: &str) -> std::result::Result<Header, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not JSON ({e})"))?;
-    if let Some(format) = value.get("format").and_then(|f| f.as_str())
-        && format != FORMAT
-    {
-        // Other c360 files (the match models) keep their own header.
-        return Ok(Header {
-            format: format.to_string(),
-            version: value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32,
-            name: value
-                .get("name")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .into(),
-            kind: format
-                .trim_start_matches("c360 ")
-                .trim_end_matches(" model")
-                .into(),
-            trained_at: value
-                .get("trained_at")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .into(),
-            trained_on: String::new(),
-            metrics: Vec::new(),
-        });
-    }
     serde_json::from_value(value).map_err(|e| format!("not a c360 model file ({e})"))
 }
 
-fn parse<T: DeserializeOwned>(path: &Path, text: &str, kind: &str, retrain: &str) -> Result<T> {
+/// A model file's text as its header and the model of `kind`; `path` is named in errors and
+/// `retrain` says how to make a good one.
+pub fn parse<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    kind: &str,
+    retrain: &str,
+) -> Result<(Header, T)> {
     let shown = path.display();
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         execution(format!(
@@ -248,7 +261,7 @@ fn parse<T: DeserializeOwned>(path: &Path, text: &str, kind: &str, retrain: &str
     }
     let file: File<T> = serde_json::from_value(value)
         .map_err(|e| execution(format!("model file {shown} is damaged ({e}); {retrain}")))?;
-    Ok(file.model)
+    Ok((file.header, file.model))
 }
 
 #[cfg(test)]

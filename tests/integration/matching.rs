@@ -3,7 +3,9 @@
 //! broken model files.
 
 use c360::config::matching::{ComparisonConfig, ComparisonKind, MatchingConfig};
+use c360::models::matching::KIND;
 use c360::models::matching::model::MatchModel;
+use c360::models::store::parse;
 use c360::pipeline::{self, RunOptions};
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::AsArray;
@@ -89,7 +91,13 @@ async fn trains_without_labels_and_scores_the_blocked_pairs() {
     .await;
     assert_eq!(rows, 1 + 4 + 4 + 2 + 2 + 2 + 3);
     let text = std::fs::read_to_string(&model_path).expect("model file");
-    let model = MatchModel::from_json(model_path.as_ref(), &text).expect("readable model");
+    let (header, model) =
+        parse::<MatchModel>(model_path.as_ref(), &text, KIND, "").expect("readable model");
+    assert_eq!(
+        (header.name.as_str(), header.kind.as_str()),
+        ("identity", "match")
+    );
+    assert_eq!(header.trained_on, "identity_records");
     assert!(
         model.prior > 0.0 && model.prior < 0.01,
         "prior {}",
@@ -226,11 +234,15 @@ async fn broken_model_files_are_named() {
     let model_path = workspace.config.matching["identity"].model.clone();
     let good = std::fs::read_to_string(&model_path).expect("model");
     let cases = [
-        ("{ not json", "not a model file"),
-        ("{\"format\": \"something else\"}", "not a c360 match model"),
+        ("{ not json", "is not valid JSON"),
+        ("{\"format\": \"something else\"}", "is not a c360 model"),
         (
             &good.replace("\"version\": 1", "\"version\": 99") as &str,
-            "file version 99, this c360 reads version 1",
+            "is version 99; this c360 reads version 1",
+        ),
+        (
+            &good.replace("\"kind\": \"match\"", "\"kind\": \"clv\"") as &str,
+            "holds a 'clv' model, not a 'match' model",
         ),
         (
             &good.replacen("\"prior\": ", "\"prior\": 7", 1) as &str,

@@ -214,7 +214,7 @@ async fn train_batch(
 ) -> Result<RecordBatch> {
     let config = matching.config(name)?;
     let model = train::train(ctx, name, config).await?;
-    let path = matching.save(&model)?;
+    let path = matching.save(name, &model)?;
     tracing::info!("match model '{name}' saved to {}", path.display());
     let mut comparison = vec![Some("prior".to_string())];
     let mut level = vec![None];
@@ -294,7 +294,7 @@ async fn pairs_stream(
 ) -> Result<SendableRecordBatchStream> {
     let config = matching.config(name)?;
     // Fail before joining anything when the model is missing or stale.
-    let model = matching.model(name)?;
+    let (version, _) = matching.trained(name)?;
     let rules = parse_rules(name, &config.blocking).map_err(DataFusionError::Plan)?;
     check_pair_counts(ctx, name, config, &rules).await?;
     let key = &config.key;
@@ -310,7 +310,7 @@ async fn pairs_stream(
         .map(|c| format!("coalesce(CAST(t.{} AS VARCHAR), chr(30))", c.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let version = quote_literal(&model.trained_at);
+    let quoted_version = quote_literal(&version);
     let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S%.6f");
     let select = format!(
         "CAST(l.{key} AS VARCHAR) AS left_key, CAST(r.{key} AS VARCHAR) AS right_key, \
@@ -326,12 +326,12 @@ async fn pairs_stream(
         format!(
             "SELECT left_key, right_key, blocking_rule, score['match_weight'] AS match_weight, \
              score['match_probability'] AS match_probability, left_fingerprint, \
-             right_fingerprint, {version} AS model_version, \
+             right_fingerprint, {quoted_version} AS model_version, \
              CAST('{now}' AS TIMESTAMP) AS scored_at FROM ({sql})"
         )
     };
     let incremental = match previous {
-        Some(table) => reusable(ctx, table, &model.trained_at).await?,
+        Some(table) => reusable(ctx, table, &version).await?,
         None => false,
     };
     // The records with their fingerprints, their position in key order and whether they are

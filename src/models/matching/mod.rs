@@ -15,10 +15,9 @@ pub mod em;
 pub mod model;
 pub mod train;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, Int64Array};
 use datafusion::arrow::compute::cast;
@@ -28,25 +27,29 @@ use datafusion::prelude::SessionContext;
 
 use self::blocking::Rule;
 use self::model::MatchModel;
+use super::store::ModelStore;
 use crate::config::MatchingConfig;
 use crate::config::Workspace;
 
-/// The `[matching]` setups of a workspace and their trained models, shared by the SQL
-/// functions of a session.
+/// The kind of match model files.
+pub const KIND: &str = "match";
+
+/// The `[matching]` setups of a workspace and their trained models, read and saved through the
+/// workspace's model store (one file header, one cache, one atomic save for every model).
 #[derive(Debug)]
 pub struct Matching {
     root: PathBuf,
     configs: BTreeMap<String, MatchingConfig>,
-    cache: Mutex<HashMap<String, (SystemTime, Arc<MatchModel>)>>,
+    store: Arc<ModelStore>,
 }
 
 impl Matching {
-    /// The setups of `workspace`.
-    pub fn new(workspace: &Workspace) -> Self {
+    /// The setups of `workspace`, their models kept through `store`.
+    pub fn new(workspace: &Workspace, store: &Arc<ModelStore>) -> Self {
         Self {
             root: workspace.root.clone(),
             configs: workspace.config.matching.clone(),
-            cache: Mutex::new(HashMap::new()),
+            store: Arc::clone(store),
         }
     }
 
@@ -73,27 +76,23 @@ impl Matching {
     /// The trained model of `name`, read from its file (again when the file changed). It must
     /// have been trained with the comparisons configured now.
     pub fn model(&self, name: &str) -> Result<Arc<MatchModel>> {
+        Ok(self.trained(name)?.1)
+    }
+
+    /// The trained model of `name` with its version (when it was trained, from the file's
+    /// header), which the pairs it scored carry.
+    pub fn trained(&self, name: &str) -> Result<(String, Arc<MatchModel>)> {
         let config = self.config(name)?;
         let path = self.model_path(name)?;
-        let modified = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .map_err(|e| {
-                DataFusionError::Execution(format!(
-                    "match model '{name}' is not trained: cannot read {} ({e}); train it with \
-                     `c360 train {name}` or SELECT * FROM train_match_model('{name}')",
-                    path.display()
-                ))
-            })?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, model)) = cache.get(name)
-            && *at == modified
-        {
-            return Ok(Arc::clone(model));
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            DataFusionError::Execution(format!("match model {}: {e}", path.display()))
+        let retrain = format!(
+            "train it with `c360 train {name}` or SELECT * FROM train_match_model('{name}')"
+        );
+        let (header, model) = self
+            .store
+            .load_file::<MatchModel>(&path, name, KIND, &retrain)?;
+        model.check().map_err(|e| {
+            DataFusionError::Execution(format!("match model {}: {e}; {retrain}", path.display()))
         })?;
-        let model = MatchModel::from_json(&path, &text).map_err(DataFusionError::Execution)?;
         let trained: Vec<_> = model.comparisons.iter().map(|c| &c.config).collect();
         let configured: Vec<_> = config.comparisons.iter().collect();
         if trained != configured {
@@ -103,25 +102,23 @@ impl Matching {
                 path.display()
             )));
         }
-        let model = Arc::new(model);
-        cache.insert(name.to_string(), (modified, Arc::clone(&model)));
-        Ok(model)
+        Ok((header.trained_at, model))
     }
 
-    /// Save a trained model to its file (written aside, then renamed into place).
-    pub fn save(&self, model: &MatchModel) -> Result<PathBuf> {
-        let path = self.model_path(&model.name)?;
-        let io = |e: std::io::Error| {
-            DataFusionError::Execution(format!("saving match model {}: {e}", path.display()))
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let text = serde_json::to_string_pretty(model)
-            .map_err(|e| DataFusionError::Execution(format!("encoding match model: {e}")))?;
-        let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, text + "\n").map_err(io)?;
-        std::fs::rename(&temporary, &path).map_err(io)?;
+    /// Save the model trained for `name` to its file.
+    pub fn save(&self, name: &str, model: &MatchModel) -> Result<PathBuf> {
+        let path = self.model_path(name)?;
+        let training = &model.training;
+        let metrics = vec![
+            ("records".to_string(), training.records as f64),
+            ("blocked_pairs".to_string(), training.blocked_pairs as f64),
+            (
+                "blocked_match_share".to_string(),
+                training.blocked_match_share,
+            ),
+        ];
+        self.store
+            .save_file(&path, name, KIND, &training.records_table, metrics, model)?;
         Ok(path)
     }
 }

@@ -8,29 +8,15 @@
 //! frequency as u, so a shared "smith" counts less than a shared "wojciechowski".
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::comparison::NULL_LEVEL;
 use crate::config::matching::ComparisonConfig;
 
-/// What the `format` field of a model file says.
-pub const FORMAT: &str = "c360 match model";
-/// The model file version this build reads and writes.
-pub const VERSION: u32 = 1;
-
 /// A trained Fellegi-Sunter model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MatchModel {
-    /// Always [`FORMAT`].
-    pub format: String,
-    /// The file version ([`VERSION`]).
-    pub version: u32,
-    /// The `[matching.NAME]` it was trained for.
-    pub name: String,
-    /// When it was trained (RFC 3339).
-    pub trained_at: String,
     /// The probability that two records drawn at random are the same entity.
     pub prior: f64,
     /// The comparisons with their trained levels.
@@ -127,43 +113,8 @@ pub struct Contribution {
 }
 
 impl MatchModel {
-    /// Parse a model file's text; `path` is named in errors.
-    pub fn from_json(path: &Path, text: &str) -> Result<Self, String> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "match model {}: not a model file ({e}); retrain it with c360 train",
-                path.display()
-            )
-        })?;
-        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(format!(
-                "match model {}: not a c360 match model (no \"format\": \"{FORMAT}\"); \
-                 retrain it with c360 train",
-                path.display()
-            ));
-        }
-        let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
-        if version != u64::from(VERSION) {
-            return Err(format!(
-                "match model {}: file version {version}, this c360 reads version {VERSION}; \
-                 retrain it with c360 train",
-                path.display()
-            ));
-        }
-        let model: Self = serde_json::from_value(value).map_err(|e| {
-            format!(
-                "match model {}: {e}; retrain it with c360 train",
-                path.display()
-            )
-        })?;
-        model
-            .check()
-            .map_err(|e| format!("match model {}: {e}", path.display()))?;
-        Ok(model)
-    }
-
     /// Consistency checks a hand-edited file could break.
-    fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), String> {
         if !(self.prior > 0.0 && self.prior < 1.0) {
             return Err(format!(
                 "prior {} is not a probability in (0, 1)",

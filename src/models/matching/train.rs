@@ -17,8 +17,7 @@ use super::blocking::{Rule, pairs_sql, parse_rules};
 use super::comparison::{NULL_LEVEL, Values, level};
 use super::em::{self, Patterns};
 use super::model::{
-    EmSession, FORMAT, Level, MatchModel, TermFrequencies, TrainedComparison, TrainingSummary,
-    VERSION,
+    EmSession, Level, MatchModel, TermFrequencies, TrainedComparison, TrainingSummary,
 };
 use crate::config::matching::{ComparisonConfig, MatchingConfig};
 
@@ -155,10 +154,6 @@ pub async fn train(
         })
         .collect();
     Ok(MatchModel {
-        format: FORMAT.to_string(),
-        version: VERSION,
-        name: name.to_string(),
-        trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         prior,
         comparisons,
         training: TrainingSummary {
