@@ -230,34 +230,3 @@ pub fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValu
         Ok(ColumnarValue::Array(array))
     }
 }
-
-/// The model a prediction function names in its first argument (a string constant), read from
-/// `store` as `kind`, and the call's other arguments as arrays; `train` is the statement that
-/// makes such a model, for the errors.
-pub fn model_and_arguments<T>(
-    store: &crate::models::store::ModelStore,
-    args: &ScalarFunctionArgs,
-    function: &str,
-    kind: &str,
-    train: &str,
-) -> Result<(String, Arc<T>, Vec<ArrayRef>)>
-where
-    T: serde::de::DeserializeOwned + Send + Sync + 'static,
-{
-    let Some(name) = string_constant(args, 0) else {
-        return datafusion::common::exec_err!(
-            "{function}: the model must be a string constant naming models/NAME.json, such as \
-             {function}('NAME', ...)"
-        );
-    };
-    let retrain = format!(
-        "train it with SELECT * FROM {}",
-        train.replace("NAME", &name)
-    );
-    let model = store.load::<T>(&name, kind, &retrain)?;
-    let columns = args.args[1..]
-        .iter()
-        .map(|a| a.to_array(args.number_rows))
-        .collect::<Result<Vec<ArrayRef>>>()?;
-    Ok((name, model, columns))
-}

@@ -19,7 +19,8 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use super::ModelFunc;
-use crate::functions::util::{finish, model_and_arguments};
+use super::model_and_arguments;
+use crate::functions::util::finish;
 use crate::models::classifier::{ClassifierModel, KIND, check_arity, risk_band};
 use crate::models::store::ModelStore;
 

@@ -1,7 +1,7 @@
 //! Prediction functions: customer summaries for lifetime value (`clv_summary`) and the
 //! functions that apply the models fitted from SQL (`p_alive`, `expected_purchases`,
 //! `expected_spend`, `clv`, `churn_probability`, `churn_factors`, ...), reading them from the
-//! workspace's model files.
+//! workspace's model files ([`model_and_arguments`] reads the model a call names).
 
 pub mod classifier_functions;
 pub mod clv_functions;
@@ -12,8 +12,11 @@ pub mod offer_functions;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF, Signature};
+use datafusion::arrow::array::ArrayRef;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{AggregateUDF, ScalarFunctionArgs, ScalarUDF, Signature};
 
+use crate::functions::util::string_constant;
 use crate::models::store::ModelStore;
 
 /// A scalar function that applies a saved model: which `output` of its family it computes,
@@ -66,4 +69,35 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     vec![AggregateUDF::new_from_impl(
         clv_summary::ClvSummaryFunc::default(),
     )]
+}
+
+/// The model a prediction function names in its first argument (a string constant), read from
+/// `store` as `kind`, and the call's other arguments as arrays; `train` is the statement that
+/// makes such a model, for the errors.
+pub fn model_and_arguments<T>(
+    store: &ModelStore,
+    args: &ScalarFunctionArgs,
+    function: &str,
+    kind: &str,
+    train: &str,
+) -> Result<(String, Arc<T>, Vec<ArrayRef>)>
+where
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let Some(name) = string_constant(args, 0) else {
+        return exec_err!(
+            "{function}: the model must be a string constant naming models/NAME.json, such as \
+             {function}('NAME', ...)"
+        );
+    };
+    let retrain = format!(
+        "train it with SELECT * FROM {}",
+        train.replace("NAME", &name)
+    );
+    let model = store.load::<T>(&name, kind, &retrain)?;
+    let columns = args.args[1..]
+        .iter()
+        .map(|a| a.to_array(args.number_rows))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    Ok((name, model, columns))
 }

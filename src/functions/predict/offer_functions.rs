@@ -13,7 +13,8 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use super::ModelFunc;
-use crate::functions::util::{finish, model_and_arguments};
+use super::model_and_arguments;
+use crate::functions::util::finish;
 use crate::models::classifier::check_arity;
 use crate::models::store::ModelStore;
 use crate::models::uplift::{KIND, UpliftModel};
