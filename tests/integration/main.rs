@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod config;
 mod descriptive;
+mod examples;
 mod flight;
 mod generator;
 mod identity;

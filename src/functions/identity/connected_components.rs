@@ -32,7 +32,7 @@ use crate::values::Strings;
         rows with both NULL are ignored. Unnest the result to get one row per node.",
     syntax_example = "connected_components(a, b)",
     sql_example = r#"```sql
-> SELECT c.node, c.component
+> SELECT c['node'] AS node, c['component'] AS component
   FROM (SELECT unnest(connected_components(a, b)) AS c
         FROM (VALUES ('r1', 'r2'), ('r2', 'r3'), ('r4', NULL)) AS e(a, b));
 +------+-----------+

@@ -123,9 +123,13 @@ fn exact_term<'a>(
         left and right value of each comparison, in the order c360.toml lists them.",
     syntax_example = "match_score(name, left_1, right_1, ..., left_n, right_n)",
     sql_example = r#"```sql
-> SELECT l.record_key, r.record_key, s['match_probability'] AS p
-  FROM (SELECT *, match_score('identity', l.first_name_std, r.first_name_std, ...) AS s
-        FROM identity_records l JOIN identity_records r ON l.email_std = r.email_std);
+> SELECT l.record_key, r.record_key,
+    match_score('identity', l.first_name_std, r.first_name_std, l.last_name_std, r.last_name_std,
+      l.email_std, r.email_std, l.phone_std, r.phone_std, l.postcode_std, r.postcode_std,
+      l.birth_date, r.birth_date)['match_probability'] AS p
+  FROM identity_records l JOIN identity_records r
+    ON l.email_std = r.email_std AND l.record_key < r.record_key
+  LIMIT 5;
 ```"#,
     argument(
         name = "name",
@@ -147,7 +151,8 @@ struct MatchScoreDoc;
         to match_score's match_weight. Takes the same arguments as match_score.",
     syntax_example = "match_explain(name, left_1, right_1, ..., left_n, right_n)",
     sql_example = r#"```sql
-> SELECT unnest(match_explain('identity', 'ann', 'anne', 'lee', 'lee', ...));
+> SELECT unnest(match_explain('identity', 'anna', 'anne', 'lee', 'lee', NULL, NULL,
+    '+15551234567', '+15559999999', '10001', '10001', DATE '1980-01-01', DATE '1980-01-20'));
 ```"#,
     argument(
         name = "name",

@@ -21,11 +21,11 @@ string_udf!(
         syntax_example = "normalize_email(email)",
         sql_example = r#"```sql
 > SELECT normalize_email(' John.Smith+shop@GoogleMail.com ') AS e;
-+--------------------+
-| e                  |
-+--------------------+
++---------------------+
+| e                   |
++---------------------+
 | johnsmith@gmail.com |
-+--------------------+
++---------------------+
 ```"#,
         argument(name = "email", description = "The address as typed.")
     )]

@@ -22,11 +22,11 @@ string_udf!(
         syntax_example = "normalize_name(name)",
         sql_example = r#"```sql
 > SELECT normalize_name('  Dr. José  O''Brien-Smith, Jr. ') AS n;
-+---------------------+
-| n                   |
-+---------------------+
-| jose obrien smith   |
-+---------------------+
++-------------------+
+| n                 |
++-------------------+
+| jose obrien smith |
++-------------------+
 ```"#,
         argument(name = "name", description = "A name as typed.")
     )]

@@ -39,7 +39,7 @@ use crate::values::Strings;
         of md5 of the smallest record key, never an id used before), with since NULL.",
     syntax_example = "stable_ids(record, component, previous_id, previous_since)",
     sql_example = r#"```sql
-> SELECT s.record, s.customer_id
+> SELECT s['record'] AS record, s['customer_id'] AS customer_id
   FROM (SELECT unnest(stable_ids(r, c, p, t)) AS s
         FROM (VALUES ('a', 'a', 'C1', '2024'), ('b', 'a', 'C2', '2025'), ('c', 'c', NULL, NULL))
              AS e(r, c, p, t));

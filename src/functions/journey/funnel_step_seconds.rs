@@ -25,13 +25,13 @@ use super::window_funnel::{Funnel, check_funnel_arguments, step_seconds_type};
     syntax_example = "funnel_step_seconds(window, [mode,] timestamp, cond1, cond2, ...)",
     sql_example = r#"```sql
 > SELECT funnel_step_seconds(INTERVAL '1 day', at, event = 'view', event = 'cart', event = 'buy') AS s
-  FROM (VALUES (TIMESTAMP '2025-01-01 10:00', 'view'), (TIMESTAMP '2025-01-01 10:05', 'cart'),
-               (TIMESTAMP '2025-01-01 11:05', 'buy')) AS t(at, event);
-+-------------------------+
-| s                       |
-+-------------------------+
-| [0.0, 300.0, 3900.0]    |
-+-------------------------+
+  FROM (VALUES (TIMESTAMP '2025-01-01 10:00:00', 'view'), (TIMESTAMP '2025-01-01 10:05:00', 'cart'),
+               (TIMESTAMP '2025-01-01 11:05:00', 'buy')) AS t(at, event);
++----------------------+
+| s                    |
++----------------------+
+| [0.0, 300.0, 3900.0] |
++----------------------+
 ```"#,
     argument(
         name = "window",

@@ -20,8 +20,8 @@ use super::pattern::Sequence;
     syntax_example = "sequence_count(pattern, timestamp, cond1, cond2, ...)",
     sql_example = r#"```sql
 > SELECT user_id, sequence_count('(?1)(?2)', at, event = 'cart', event = 'buy') AS purchases
-  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00', 'cart'), (1, TIMESTAMP '2025-01-01 10:30', 'buy'),
-               (1, TIMESTAMP '2025-01-02 10:00', 'cart'), (1, TIMESTAMP '2025-01-02 10:05', 'buy'))
+  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00:00', 'cart'), (1, TIMESTAMP '2025-01-01 10:30:00', 'buy'),
+               (1, TIMESTAMP '2025-01-02 10:00:00', 'cart'), (1, TIMESTAMP '2025-01-02 10:05:00', 'buy'))
        AS t(user_id, at, event)
   GROUP BY user_id;
 +---------+-----------+

@@ -19,9 +19,9 @@ use super::pattern::Sequence;
     description = r#"Whether the group's events contain the pattern (ClickHouse's sequenceMatch). Events are the rows meeting at least one condition, sorted by time (ties: by the conditions met). Pattern: (?N) an event meeting condition N; . any one event; .* any number of events; (?t<=S), (?t<S), (?t>=S), (?t>S), (?t==S) the seconds between the event before and the event after (with > and >= later events are searched, with < and <= the next event must qualify). A match may start anywhere. False when a condition the pattern names never holds. A syntax error names its position. At most 32 conditions."#,
     syntax_example = "sequence_match(pattern, timestamp, cond1, cond2, ...)",
     sql_example = r#"```sql
-> SELECT user_id, sequence_match('(?1).*(?t<=3600)(?2)', at, event = 'cart', event = 'buy') AS bought
-  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00', 'cart'), (1, TIMESTAMP '2025-01-01 10:30', 'buy'),
-               (2, TIMESTAMP '2025-01-01 10:00', 'cart'), (2, TIMESTAMP '2025-01-02 10:00', 'buy'))
+> SELECT user_id, sequence_match('(?1)(?t<=3600)(?2)', at, event = 'cart', event = 'buy') AS bought
+  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00:00', 'cart'), (1, TIMESTAMP '2025-01-01 10:30:00', 'buy'),
+               (2, TIMESTAMP '2025-01-01 10:00:00', 'cart'), (2, TIMESTAMP '2025-01-02 10:00:00', 'buy'))
        AS t(user_id, at, event)
   GROUP BY user_id ORDER BY user_id;
 +---------+--------+

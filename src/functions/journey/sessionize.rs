@@ -30,8 +30,8 @@ const DEFAULT_GAP: i64 = 30 * 60 * MICROS_PER_SECOND;
     syntax_example = "sessionize(timestamp [, gap]) OVER (PARTITION BY user ORDER BY timestamp)",
     sql_example = r#"```sql
 > SELECT at, sessionize(at) OVER (ORDER BY at) AS session
-  FROM (VALUES (TIMESTAMP '2025-01-01 10:00'), (TIMESTAMP '2025-01-01 10:20'),
-               (TIMESTAMP '2025-01-01 11:00')) AS t(at);
+  FROM (VALUES (TIMESTAMP '2025-01-01 10:00:00'), (TIMESTAMP '2025-01-01 10:20:00'),
+               (TIMESTAMP '2025-01-01 11:00:00')) AS t(at);
 +---------------------+---------+
 | at                  | session |
 +---------------------+---------+

@@ -31,8 +31,8 @@ A NULL timestamp leaves the row out; a NULL condition is not met. At most 32 con
     sql_example = r#"```sql
 > SELECT user_id,
          window_funnel(INTERVAL '1 day', at, event = 'view', event = 'cart', event = 'buy') AS step
-  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00', 'view'), (1, TIMESTAMP '2025-01-01 10:05', 'cart'),
-               (1, TIMESTAMP '2025-01-03 09:00', 'buy'), (2, TIMESTAMP '2025-01-01 10:00', 'view'))
+  FROM (VALUES (1, TIMESTAMP '2025-01-01 10:00:00', 'view'), (1, TIMESTAMP '2025-01-01 10:05:00', 'cart'),
+               (1, TIMESTAMP '2025-01-03 09:00:00', 'buy'), (2, TIMESTAMP '2025-01-01 10:00:00', 'view'))
        AS t(user_id, at, event)
   GROUP BY user_id ORDER BY user_id;
 +---------+------+

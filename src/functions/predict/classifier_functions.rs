@@ -57,8 +57,12 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
         trees were trained to route. Also called predict_probability.",
     syntax_example = "churn_probability(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT customer_id, round(churn_probability('churn', days_since_activity, orders_90d, ...), 3)
-  FROM churn_scoring;
+> SELECT customer_id, round(churn_probability('churn', days_since_activity, tenure_days,
+    days_since_order, orders, orders_30d, orders_90d, orders_90_180d, spend, spend_90d, web_30d,
+    web_90d, web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed, tickets,
+    tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial, subscribed, cancelled,
+    cancelled_90d), 3) AS p
+  FROM churn_scoring LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -77,7 +81,12 @@ struct ProbabilityDoc;
         add up to the score's log-odds.",
     syntax_example = "churn_factors(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT unnest(churn_factors('churn', days_since_activity, orders_90d, ...)) FROM churn_scoring LIMIT 5;
+> SELECT customer_id, churn_factors('churn', days_since_activity, tenure_days,
+    days_since_order, orders, orders_30d, orders_90d, orders_90_180d, spend, spend_90d, web_30d,
+    web_90d, web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed, tickets,
+    tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial, subscribed, cancelled,
+    cancelled_90d)[1] AS top_factor
+  FROM churn_scoring LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(

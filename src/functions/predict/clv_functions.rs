@@ -69,7 +69,8 @@ struct PAliveDoc;
         the model was fitted in), given the customer's summary.",
     syntax_example = "expected_purchases(model, horizon, frequency, recency, t)",
     sql_example = r#"```sql
-> SELECT round(expected_purchases('clv', 90, s.frequency, s.recency, s.t), 2) FROM clv_inputs;
+> SELECT customer_id, round(expected_purchases('clv', 90, frequency, recency, t), 2) AS orders
+  FROM clv_inputs LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(name = "horizon", description = "Periods ahead, >= 0."),

@@ -36,7 +36,8 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
         out; a NULL value counts as a purchase of unknown value. NULL when no purchase is left.",
     syntax_example = "clv_summary(at, value, observation_end [, unit])",
     sql_example = r#"```sql
-> SELECT s.frequency, s.recency, s.t, s.monetary_value
+> SELECT s['frequency'] AS frequency, s['recency'] AS recency, s['t'] AS t,
+  s['monetary_value'] AS monetary_value
   FROM (SELECT clv_summary(at, amount, TIMESTAMP '2024-01-31') AS s
         FROM (VALUES (TIMESTAMP '2024-01-01 10:00:00', 10.0), (TIMESTAMP '2024-01-01 18:00:00', 5.0),
                      (TIMESTAMP '2024-01-11', 20.0), (TIMESTAMP '2024-01-21', 40.0)) AS t(at, amount));

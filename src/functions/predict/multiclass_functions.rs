@@ -42,8 +42,10 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
         training table's columns; NULL features are missing values the trees route.",
     syntax_example = "predict_class(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT customer_id, predict_class('next_category', orders_food, orders_toys, ...)
-  FROM category_scoring;
+> SELECT customer_id, predict_class('next_category', orders, days_since_order, share_food,
+    share_treats, share_toys, share_vitamins, share_accessories, share_grooming, top_category,
+    last_category) AS next_category
+  FROM trait_features WHERE snapshot = 'score' LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -60,7 +62,10 @@ struct ClassDoc;
         the channels a customer answers best. The probabilities add up to 1.",
     syntax_example = "class_probabilities(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT class_probabilities('channel', ...)[1]['class'] AS best_channel FROM channel_scoring;
+> SELECT customer_id, class_probabilities('next_category', orders, days_since_order, share_food,
+    share_treats, share_toys, share_vitamins, share_accessories, share_grooming, top_category,
+    last_category)[1]['probability'] AS p
+  FROM trait_features WHERE snapshot = 'score' LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(

@@ -42,8 +42,11 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
         training table's columns; NULL features are missing values the trees route.",
     syntax_example = "offer_uplift(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT customer_id, offer_id, offer_uplift('offers', category_share, discount_pct, ...)
-  FROM offer_scoring;
+> SELECT customer_id, offer_id, offer_uplift('offers', offer_kind, offer_category, discount_pct,
+    category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
+    days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
+    past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS uplift
+  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -59,7 +62,11 @@ struct UpliftDoc;
     description = "The probability of converting if the offer is sent (the treated model).",
     syntax_example = "offer_acceptance(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT offer_acceptance('offers', offer_kind, offer_category, discount_pct, ...) FROM offer_scoring;
+> SELECT customer_id, offer_id, offer_acceptance('offers', offer_kind, offer_category, discount_pct,
+    category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
+    days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
+    past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS p
+  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(
@@ -75,7 +82,11 @@ struct AcceptanceDoc;
     description = "The probability of converting without the offer (the control model).",
     syntax_example = "offer_baseline(model, feature_1, ..., feature_n)",
     sql_example = r#"```sql
-> SELECT offer_baseline('offers', offer_kind, offer_category, discount_pct, ...) FROM offer_scoring;
+> SELECT customer_id, offer_id, offer_baseline('offers', offer_kind, offer_category, discount_pct,
+    category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
+    days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
+    past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS p
+  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(
