@@ -16,7 +16,8 @@ use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::service::{Service, caller, handle_text};
+use super::replies::handle_text;
+use super::service::{Service, caller};
 
 /// The endpoint served by tonic.
 pub struct Endpoint {

@@ -6,6 +6,7 @@ pub mod grpc;
 pub mod memory;
 pub mod metadata;
 pub mod query;
+pub mod replies;
 pub mod schedule;
 pub mod service;
 pub mod session;

@@ -5,41 +5,33 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use arrow_flight::decode::FlightRecordBatchStream;
-use arrow_flight::encode::FlightDataEncoderBuilder;
-use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfoData};
 use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
 use arrow_flight::sql::{
     ActionCancelQueryRequest, ActionCancelQueryResult, ActionClosePreparedStatementRequest,
-    ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, Any,
-    CommandGetCatalogs, CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo,
-    CommandGetTableTypes, CommandGetTables, CommandGetXdbcTypeInfo, CommandPreparedStatementQuery,
+    ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult, CommandGetCatalogs,
+    CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes,
+    CommandGetTables, CommandGetXdbcTypeInfo, CommandPreparedStatementQuery,
     CommandPreparedStatementUpdate, CommandStatementQuery, CommandStatementUpdate,
-    DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, TicketStatementQuery,
+    DoPutPreparedStatementResult, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, ActionType, CancelFlightInfoRequest, CancelFlightInfoResult, FlightDescriptor,
-    FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse, IpcMessage, SchemaAsIpc,
-    Ticket,
+    FlightInfo, HandshakeRequest, HandshakeResponse, Ticket,
 };
-use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::ipc::writer::IpcWriteOptions;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::ScalarValue;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use prost::Message;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::User;
 use super::metadata;
 use super::query;
+use super::replies::{
+    batch_stream, command_info, handle_of_info, handle_text, ipc_schema, parameter_rows, query_info,
+};
 use super::session::{self, CloseSessionResult, SetSessionOptionsRequest};
 use super::state::Server;
-
-type DataStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send>>;
 
 /// The Flight SQL service over the shared state.
 pub struct Service {
@@ -77,101 +69,6 @@ pub fn caller<T>(request: &Request<T>) -> Result<User, Status> {
 
 fn session_key<T>(request: &Request<T>, user: &User) -> String {
     session::key(request.metadata(), &user.credential)
-}
-
-fn ipc_schema(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
-    let message: IpcMessage = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
-        .try_into()
-        .map_err(|e: ArrowError| Status::internal(format!("encoding a schema: {e}")))?;
-    Ok(message.0)
-}
-
-/// A FlightInfo whose one endpoint's ticket is `ticket`.
-fn flight_info(
-    schema: &Schema,
-    ticket: Vec<u8>,
-    descriptor: FlightDescriptor,
-) -> Result<Response<FlightInfo>, Status> {
-    let info = FlightInfo::new()
-        .try_with_schema(schema)
-        .map_err(|e| Status::internal(format!("encoding the result schema: {e}")))?
-        .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)))
-        .with_descriptor(descriptor)
-        .with_ordered(true);
-    Ok(Response::new(info))
-}
-
-/// The FlightInfo of a metadata command: its ticket is the command itself, answered by DoGet.
-fn command_info<M: ProstMessageExt>(
-    schema: &Schema,
-    command: &M,
-    request: Request<FlightDescriptor>,
-) -> Result<Response<FlightInfo>, Status> {
-    flight_info(
-        schema,
-        command.as_any().encode_to_vec(),
-        request.into_inner(),
-    )
-}
-
-/// The FlightInfo of a planned query: its ticket names the query.
-fn query_info(
-    handle: String,
-    schema: &SchemaRef,
-    descriptor: FlightDescriptor,
-) -> Result<Response<FlightInfo>, Status> {
-    let ticket = TicketStatementQuery {
-        statement_handle: handle.into_bytes().into(),
-    };
-    flight_info(schema, ticket.as_any().encode_to_vec(), descriptor)
-}
-
-/// One metadata batch as a Flight data stream.
-fn batch_stream(batch: RecordBatch) -> Response<DataStream> {
-    let schema = batch.schema();
-    let stream = FlightDataEncoderBuilder::new()
-        .with_schema(schema)
-        .build(futures::stream::once(async move { Ok(batch) }))
-        .map_err(Status::from);
-    Response::new(Box::pin(stream))
-}
-
-/// Decode the parameter batches a client put.
-async fn parameter_rows(
-    request: Request<PeekableFlightDataStream>,
-) -> Result<Vec<Vec<ScalarValue>>, Status> {
-    let stream = FlightRecordBatchStream::new_from_flight_data(
-        request.into_inner().map_err(FlightError::from),
-    );
-    let batches: Vec<RecordBatch> = stream
-        .try_collect()
-        .await
-        .map_err(|e| Status::invalid_argument(format!("reading the bound parameters: {e}")))?;
-    let mut rows = Vec::new();
-    for batch in batches {
-        for row in 0..batch.num_rows() {
-            let values = batch
-                .columns()
-                .iter()
-                .map(|column| ScalarValue::try_from_array(column, row))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Status::invalid_argument(format!("a bound parameter: {e}")))?;
-            rows.push(values);
-        }
-    }
-    Ok(rows)
-}
-
-pub fn handle_text(bytes: &[u8]) -> Result<String, Status> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| Status::invalid_argument("malformed handle"))
-}
-
-/// The query handle inside a FlightInfo's first ticket.
-fn handle_of_info(info: &FlightInfo) -> Option<String> {
-    let ticket = info.endpoint.first()?.ticket.as_ref()?;
-    let any = Any::decode(ticket.ticket.clone()).ok()?;
-    let ticket: TicketStatementQuery = any.unpack().ok()??;
-    String::from_utf8(ticket.statement_handle.to_vec()).ok()
 }
 
 /// Releases a query's slot in the registry when its stream ends or is dropped.
