@@ -13,6 +13,7 @@ pub mod session;
 pub mod sql_info;
 pub mod state;
 pub mod status;
+pub mod system_tables;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -2,22 +2,12 @@
 //! selection) on a separate engine; only a run in which every model succeeded is published
 //! and swapped in for new queries, so queries already running finish on the data they
 //! started with and a failed run changes nothing. Runs are listed in `c360.runs`, schedules
-//! with their next time in `c360.schedules`.
+//! with their next time in `c360.schedules` (see `system_tables`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use croner::Cron;
-use datafusion::arrow::array::{ArrayRef, Float64Array, StringArray, TimestampMicrosecondArray};
-use datafusion::arrow::array::{RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::{MemorySchemaProvider, SchemaProvider, Session, TableProvider};
-use datafusion::common::{Result as DfResult, plan_datafusion_err};
-use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
 
 use crate::config::{ScheduleConfig, parse_cron};
 
@@ -125,7 +115,8 @@ impl RunLog {
         }
     }
 
-    fn schedules(&self) -> Vec<ScheduleState> {
+    /// The schedules with their next time.
+    pub fn schedules(&self) -> Vec<ScheduleState> {
         self.schedules
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -149,203 +140,4 @@ pub fn parse_all(
 /// The next time a schedule fires after `now`.
 pub fn next_after(cron: &Cron, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     cron.find_next_occurrence(&now, false).ok()
-}
-
-/// Register `c360.runs` and `c360.schedules` in a session.
-pub fn register_system_tables(ctx: &SessionContext, log: &Arc<RunLog>) -> DfResult<()> {
-    let catalog_name = ctx
-        .state()
-        .config()
-        .options()
-        .catalog
-        .default_catalog
-        .clone();
-    let catalog = ctx
-        .catalog(&catalog_name)
-        .ok_or_else(|| plan_datafusion_err!("catalog '{catalog_name}' is missing"))?;
-    let schema = Arc::new(MemorySchemaProvider::new());
-    schema.register_table(
-        "runs".to_string(),
-        Arc::new(SnapshotTable {
-            schema: runs_schema(),
-            log: Arc::clone(log),
-            kind: Snapshot::Runs,
-        }),
-    )?;
-    schema.register_table(
-        "schedules".to_string(),
-        Arc::new(SnapshotTable {
-            schema: schedules_schema(),
-            log: Arc::clone(log),
-            kind: Snapshot::Schedules,
-        }),
-    )?;
-    catalog.register_schema("c360", schema)?;
-    Ok(())
-}
-
-fn timestamp(name: &str, nullable: bool) -> Field {
-    Field::new(
-        name,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        nullable,
-    )
-}
-
-fn runs_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("schedule", DataType::Utf8, false),
-        timestamp("started_at", false),
-        timestamp("finished_at", true),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("seconds", DataType::Float64, true),
-        Field::new("models_ok", DataType::UInt64, false),
-        Field::new("models_failed", DataType::UInt64, false),
-        Field::new("models_skipped", DataType::UInt64, false),
-        Field::new("version", DataType::Utf8, true),
-        Field::new("error", DataType::Utf8, true),
-    ]))
-}
-
-fn schedules_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("schedule", DataType::Utf8, false),
-        Field::new("cron", DataType::Utf8, false),
-        Field::new("models", DataType::Utf8, false),
-        timestamp("next_run_at", true),
-        timestamp("last_started_at", true),
-        Field::new("last_status", DataType::Utf8, true),
-    ]))
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Snapshot {
-    Runs,
-    Schedules,
-}
-
-/// A table whose rows are read from the run log when it is scanned.
-struct SnapshotTable {
-    schema: SchemaRef,
-    log: Arc<RunLog>,
-    kind: Snapshot,
-}
-
-impl std::fmt::Debug for SnapshotTable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SnapshotTable({:?})", self.kind)
-    }
-}
-
-fn micros(t: &DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-fn ts_array(values: Vec<Option<i64>>) -> ArrayRef {
-    Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
-}
-
-impl SnapshotTable {
-    fn batch(&self) -> DfResult<RecordBatch> {
-        let columns: Vec<ArrayRef> = match self.kind {
-            Snapshot::Runs => {
-                let runs = self.log.runs();
-                vec![
-                    Arc::new(StringArray::from_iter_values(
-                        runs.iter().map(|r| &r.schedule),
-                    )),
-                    ts_array(runs.iter().map(|r| Some(micros(&r.started_at))).collect()),
-                    ts_array(
-                        runs.iter()
-                            .map(|r| r.finished_at.as_ref().map(micros))
-                            .collect(),
-                    ),
-                    Arc::new(StringArray::from_iter_values(
-                        runs.iter().map(|r| &r.status),
-                    )),
-                    Arc::new(Float64Array::from_iter(runs.iter().map(|r| {
-                        r.finished_at
-                            .map(|f| (f - r.started_at).num_milliseconds() as f64 / 1000.0)
-                    }))),
-                    Arc::new(UInt64Array::from_iter_values(
-                        runs.iter().map(|r| r.models_ok),
-                    )),
-                    Arc::new(UInt64Array::from_iter_values(
-                        runs.iter().map(|r| r.models_failed),
-                    )),
-                    Arc::new(UInt64Array::from_iter_values(
-                        runs.iter().map(|r| r.models_skipped),
-                    )),
-                    Arc::new(StringArray::from_iter(
-                        runs.iter().map(|r| r.version.clone()),
-                    )),
-                    Arc::new(StringArray::from_iter(runs.iter().map(|r| r.error.clone()))),
-                ]
-            }
-            Snapshot::Schedules => {
-                let schedules = self.log.schedules();
-                let runs = self.log.runs();
-                let last = |name: &str| runs.iter().rev().find(|r| r.schedule == name);
-                vec![
-                    Arc::new(StringArray::from_iter_values(
-                        schedules.iter().map(|s| &s.name),
-                    )),
-                    Arc::new(StringArray::from_iter_values(
-                        schedules.iter().map(|s| &s.cron),
-                    )),
-                    Arc::new(StringArray::from_iter_values(schedules.iter().map(|s| {
-                        if s.select.is_empty() {
-                            "all".to_string()
-                        } else {
-                            s.select.join(", ")
-                        }
-                    }))),
-                    ts_array(
-                        schedules
-                            .iter()
-                            .map(|s| s.next_run_at.as_ref().map(micros))
-                            .collect(),
-                    ),
-                    ts_array(
-                        schedules
-                            .iter()
-                            .map(|s| last(&s.name).map(|r| micros(&r.started_at)))
-                            .collect(),
-                    ),
-                    Arc::new(StringArray::from_iter(
-                        schedules
-                            .iter()
-                            .map(|s| last(&s.name).map(|r| r.status.clone())),
-                    )),
-                ]
-            }
-        };
-        Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
-    }
-}
-
-#[async_trait::async_trait]
-impl TableProvider for SnapshotTable {
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn table_type(&self) -> TableType {
-        TableType::View
-    }
-
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let batch = self.batch()?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            Arc::clone(&self.schema),
-            projection.cloned(),
-        )?)
-    }
 }
