@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use datafusion::catalog::TableFunctionImpl;
 use datafusion::error::Result;
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
+use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Workspace};
@@ -70,6 +70,22 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
 /// Every c360 window function.
 pub fn window_functions() -> Vec<WindowUDF> {
     journey::window_functions()
+}
+
+/// The name and documentation of every c360 scalar, aggregate and window function (table
+/// functions are documented by their registry entry).
+pub fn documentation(homes: &Homes) -> Vec<(String, Option<Documentation>)> {
+    let mut documented = Vec::new();
+    for udf in scalar_functions(homes) {
+        documented.push((udf.name().to_string(), udf.documentation().cloned()));
+    }
+    for udaf in aggregate_functions() {
+        documented.push((udaf.name().to_string(), udaf.documentation().cloned()));
+    }
+    for udwf in window_functions() {
+        documented.push((udwf.name().to_string(), udwf.documentation().cloned()));
+    }
+    documented
 }
 
 /// Every c360 table function with its name.
@@ -166,10 +182,10 @@ mod tests {
             config: Config::default(),
         };
         register_all(&ctx, &workspace).expect("register");
-        let builtin = names(&SessionContext::new().state());
+        let builtin = names_of_builtins();
         names(&ctx.state())
             .into_iter()
-            .filter(|(name, _)| !builtin.contains_key(name))
+            .filter(|(name, _)| !builtin.contains(name))
             .collect()
     }
 
@@ -250,18 +266,7 @@ mod tests {
 
     #[test]
     fn every_function_is_documented_with_an_example() {
-        let homes = Homes::placeholder();
-        let mut documented = Vec::new();
-        for udf in scalar_functions(&homes) {
-            documented.push((udf.name().to_string(), udf.documentation().cloned()));
-        }
-        for udaf in aggregate_functions() {
-            documented.push((udaf.name().to_string(), udaf.documentation().cloned()));
-        }
-        for udwf in window_functions() {
-            documented.push((udwf.name().to_string(), udwf.documentation().cloned()));
-        }
-        for (name, doc) in documented {
+        for (name, doc) in documentation(&Homes::placeholder()) {
             let doc = doc.unwrap_or_else(|| panic!("{name} has no documentation"));
             let example = doc
                 .sql_example

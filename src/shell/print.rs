@@ -85,27 +85,38 @@ impl PrintOptions {
     ) -> Result<Printed> {
         let schema = stream.schema();
         let mut printed = Printed::default();
-        let layout = match (self.format, self.expanded) {
-            (Format::Table | Format::Markdown, true) => Some(Layout::Expanded),
-            (Format::Table, false) => Some(Layout::Table),
-            (Format::Markdown, false) => Some(Layout::Markdown),
-            _ => None,
+        let layout = match self.format {
+            Format::Table | Format::Markdown if self.expanded => Layout::Expanded,
+            Format::Table => Layout::Table,
+            Format::Markdown => Layout::Markdown,
+            Format::Csv | Format::Json | Format::Ndjson | Format::Parquet => {
+                return self.stream(stream, &schema, out, before_output).await;
+            }
         };
-        if let Some(layout) = layout {
-            let batches = gather(&mut stream, self.max_rows, &mut printed).await?;
-            // Stop the query: what is not shown is not read.
-            drop(stream);
-            before_output();
-            write_rows(&schema, &batches, layout, out)?;
-            out.flush()?;
-            return Ok(printed);
-        }
+        let batches = gather(&mut stream, self.max_rows, &mut printed).await?;
+        // Stop the query: what is not shown is not read.
+        drop(stream);
+        before_output();
+        write_rows(&schema, &batches, layout, out)?;
+        out.flush()?;
+        Ok(printed)
+    }
+
+    /// The streamed formats: written batch by batch as the query runs.
+    async fn stream(
+        &self,
+        mut stream: SendableRecordBatchStream,
+        schema: &SchemaRef,
+        out: &mut dyn Write,
+        before_output: impl FnOnce(),
+    ) -> Result<Printed> {
+        let mut printed = Printed::default();
         before_output();
         match self.format {
             Format::Csv => {
                 let mut writer = csv::WriterBuilder::new().with_header(true).build(&mut *out);
                 // The header line even when there are no rows.
-                let first = next_or_empty(&mut stream, &schema).await?;
+                let first = next_or_empty(&mut stream, schema).await?;
                 printed.rows += first.num_rows() as u64;
                 writer.write(&first)?;
                 while let Some(batch) = stream.next().await {
@@ -140,7 +151,12 @@ impl PrintOptions {
                         .to_string(),
                 ));
             }
-            Format::Table | Format::Markdown => unreachable!("handled above"),
+            Format::Table | Format::Markdown => {
+                return Err(datafusion::error::DataFusionError::Internal(format!(
+                    "{:?} is an on-screen layout, not a streamed format",
+                    self.format
+                )));
+            }
         }
         out.flush()?;
         Ok(printed)

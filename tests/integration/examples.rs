@@ -31,18 +31,7 @@ fn split_example(example: &str) -> (String, Option<String>) {
 
 /// (name, example) of every function of the registry.
 fn examples() -> Vec<(String, String)> {
-    let homes = Homes::placeholder();
-    let mut out = Vec::new();
-    for udf in functions::scalar_functions(&homes) {
-        out.push((udf.name().to_string(), udf.documentation().cloned()));
-    }
-    for udaf in functions::aggregate_functions() {
-        out.push((udaf.name().to_string(), udaf.documentation().cloned()));
-    }
-    for udwf in functions::window_functions() {
-        out.push((udwf.name().to_string(), udwf.documentation().cloned()));
-    }
-    let mut examples: Vec<(String, String)> = out
+    let mut examples: Vec<(String, String)> = functions::documentation(&Homes::placeholder())
         .into_iter()
         .map(|(name, doc)| {
             let example = doc
