@@ -1,6 +1,7 @@
 //! The c360 SQL functions, one file each, grouped by family (identity, journey, metrics,
 //! predict). [`register_all`] is the one place that puts them into a session.
 
+pub mod deferred;
 pub mod identity;
 pub mod journey;
 pub mod metrics;
@@ -16,9 +17,13 @@ use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF
 use datafusion::prelude::SessionContext;
 
 use crate::config::{Config, Workspace};
+use crate::functions::metrics::kmeans_segments;
+use crate::functions::predict::trainer::Trainer;
+use crate::functions::predict::{
+    allocate_offers, decision_tree_rules, fit_clv_model, list_models, next_best_offer,
+};
 use crate::models::matching::Matching;
 use crate::models::store::ModelStore;
-use crate::models::{classifier, clv_fit, list, multiclass, offers, segments, uplift};
 
 /// What the functions of a session read and write besides their arguments: the model store and
 /// the workspace's `[matching]` setups.
@@ -92,36 +97,30 @@ pub fn documentation(homes: &Homes) -> Vec<(String, Option<Documentation>)> {
 pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
     let store = || Arc::clone(&homes.store);
     let mut functions: Vec<(&'static str, Arc<dyn TableFunctionImpl>)> = vec![
-        ("kmeans_segments", Arc::new(segments::KMeansSegments)),
+        ("kmeans_segments", Arc::new(kmeans_segments::KMeansSegments)),
         (
             "fit_clv_model",
-            Arc::new(clv_fit::FitClvModel { store: store() }),
+            Arc::new(fit_clv_model::FitClvModel { store: store() }),
         ),
         (
             "train_classifier",
-            Arc::new(classifier::train::function(&homes.store)),
+            Arc::new(Trainer::classifier(&homes.store)),
         ),
         (
             "decision_tree_rules",
-            Arc::new(classifier::tree::DecisionTreeRules),
+            Arc::new(decision_tree_rules::DecisionTreeRules),
         ),
         (
             "train_multiclass",
-            Arc::new(multiclass::train::function(&homes.store)),
+            Arc::new(Trainer::multiclass(&homes.store)),
         ),
+        ("train_uplift", Arc::new(Trainer::uplift(&homes.store))),
+        ("next_best_offer", Arc::new(next_best_offer::NextBestOffer)),
+        ("allocate_offers", Arc::new(allocate_offers::AllocateOffers)),
         (
-            "train_uplift",
-            Arc::new(uplift::train::function(&homes.store)),
+            "list_models",
+            Arc::new(list_models::ListModels { store: store() }),
         ),
-        (
-            "next_best_offer",
-            Arc::new(offers::next_best::NextBestOffer),
-        ),
-        (
-            "allocate_offers",
-            Arc::new(offers::allocate::AllocateOffers),
-        ),
-        ("list_models", Arc::new(list::ListModels { store: store() })),
     ];
     functions.extend(identity::match_tables::functions(&homes.matching));
     functions

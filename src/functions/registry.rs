@@ -127,7 +127,11 @@ const fn matching(name: &'static str, usage: &'static str, example: &'static str
 }
 
 use crate::functions::identity::match_tables;
-use crate::models::{classifier, clv_fit, list, multiclass, offers, segments, uplift};
+use crate::functions::metrics::kmeans_segments;
+use crate::functions::predict::trainer;
+use crate::functions::predict::{
+    allocate_offers, decision_tree_rules, fit_clv_model, list_models, next_best_offer,
+};
 
 /// Every c360 function, by family.
 pub const ENTRIES: &[Entry] = &[
@@ -203,7 +207,7 @@ pub const ENTRIES: &[Entry] = &[
     fitting(
         "fit_clv_model",
         &[1],
-        clv_fit::USAGE,
+        fit_clv_model::USAGE,
         "SELECT * FROM fit_clv_model('clv', 'clv_inputs')",
     ),
     scoring("p_alive"),
@@ -214,14 +218,14 @@ pub const ENTRIES: &[Entry] = &[
     fitting(
         "train_classifier",
         &[1, 4],
-        classifier::train::USAGE,
+        trainer::TRAIN_CLASSIFIER_USAGE,
         "SELECT metric, value FROM train_classifier('churn', 'churn_training', 'churned', \
          'customer_id', 'churn_holdout')",
     ),
     table(
         "decision_tree_rules",
         &[0],
-        classifier::tree::USAGE,
+        decision_tree_rules::USAGE,
         "SELECT * FROM decision_tree_rules('churn_training', 'churned', 'customer_id', 3)",
     ),
     scoring("churn_probability"),
@@ -232,7 +236,7 @@ pub const ENTRIES: &[Entry] = &[
     fitting(
         "train_multiclass",
         &[1, 4],
-        multiclass::train::USAGE,
+        trainer::TRAIN_MULTICLASS_USAGE,
         "SELECT metric, value FROM train_multiclass('next_category', 'next_category_training', \
          'next_category', 'customer_id', 'next_category_holdout')",
     ),
@@ -242,7 +246,7 @@ pub const ENTRIES: &[Entry] = &[
     fitting(
         "train_uplift",
         &[1, 5],
-        uplift::train::USAGE,
+        trainer::TRAIN_UPLIFT_USAGE,
         "SELECT metric, value FROM train_uplift('offers', 'offer_training', 'converted', \
          'treated', 'decision_id', 'offer_holdout')",
     ),
@@ -252,27 +256,27 @@ pub const ENTRIES: &[Entry] = &[
     table(
         "next_best_offer",
         &[0],
-        offers::next_best::USAGE,
+        next_best_offer::USAGE,
         "SELECT * FROM next_best_offer('offer_candidates', 3, 2) LIMIT 5",
     ),
     table(
         "allocate_offers",
         &[0],
-        offers::allocate::USAGE,
+        allocate_offers::USAGE,
         "SELECT * FROM allocate_offers('offer_candidates', 500.0, 1) LIMIT 5",
     ),
     // segments and the model store
     table(
         "kmeans_segments",
         &[0],
-        segments::USAGE,
+        kmeans_segments::USAGE,
         "SELECT key, segment, distance FROM kmeans_segments('customer_features', 'customer_id', \
          5, 42, 'recency_days', 'frequency', 'monetary') LIMIT 5",
     ),
     table(
         "list_models",
         &[],
-        list::USAGE,
+        list_models::USAGE,
         "SELECT name, kind FROM list_models()",
     ),
 ];

@@ -21,7 +21,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
-use crate::models::deferred::DeferredTable;
+use crate::functions::deferred::DeferredTable;
 use crate::models::matching::blocking::{parse_rules, sided_pairs_sql};
 use crate::models::matching::{Matching, check_pair_counts, count_pairs, train};
 use crate::values::{quote_literal, text};

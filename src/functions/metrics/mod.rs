@@ -3,6 +3,7 @@
 
 pub mod csat;
 pub mod distress_index;
+pub mod kmeans_segments;
 pub mod nps;
 pub mod rfm_segment;
 pub mod score_share;

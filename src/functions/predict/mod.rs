@@ -3,11 +3,17 @@
 //! `expected_spend`, `clv`, `churn_probability`, `churn_factors`, ...), reading them from the
 //! workspace's model files ([`model_and_arguments`] reads the model a call names).
 
+pub mod allocate_offers;
 pub mod classifier_functions;
 pub mod clv_functions;
 pub mod clv_summary;
+pub mod decision_tree_rules;
+pub mod fit_clv_model;
+pub mod list_models;
 pub mod multiclass_functions;
+pub mod next_best_offer;
 pub mod offer_functions;
+pub mod trainer;
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;

@@ -11,7 +11,6 @@
 
 pub mod metrics;
 pub mod train;
-pub mod tree;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;

@@ -4,7 +4,6 @@
 //! `models/NAME.json` and return its metrics as rows.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::{DataFusionError, Result};
@@ -19,27 +18,12 @@ use crate::models::training::boost::{boost, percentiles};
 use crate::models::training::rows::{
     check_holdout_columns, check_labels, features_of, matrix, read_labelled,
 };
-use crate::models::training::{self, Spec, Trainer};
+use crate::models::training::{self, Spec};
 
-const NAME: &str = "train_classifier";
-pub const USAGE: &str = "train_classifier(name, table, label, key [, holdout_table]): the model \
-    name, the training table, its boolean label column, its key column (left out of the \
-    features) and optionally a table with the same columns labelled later in time to evaluate \
-    on, such as train_classifier('churn', 'churn_training', 'churned', 'customer_id', \
-    'churn_holdout')";
+pub const NAME: &str = "train_classifier";
 
-/// The table function, saving models in `store`.
-pub fn function(store: &Arc<ModelStore>) -> Trainer {
-    Trainer {
-        name: NAME,
-        usage: USAGE,
-        roles: 0,
-        store: Arc::clone(store),
-        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-    }
-}
-
-async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
+/// Train the model `spec` asks for, save it in `store` and return its metric rows.
+pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
     let training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
     check_labels(NAME, &spec.table, &training.labels)?;
     let features = features_of(&training.columns, Some(&training.labels), NAME)?;

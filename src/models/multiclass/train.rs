@@ -4,7 +4,6 @@
 //! time), save it as `models/NAME.json` and return its metrics as rows.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -21,25 +20,9 @@ use crate::models::training::boost::boost;
 use crate::models::training::rows::{
     TrainingRows, check_holdout_columns, features_of, matrix, read_rows,
 };
-use crate::models::training::{self, Spec, Trainer};
+use crate::models::training::{self, Spec};
 
-const NAME: &str = "train_multiclass";
-pub const USAGE: &str = "train_multiclass(name, table, label, key [, holdout_table]): the model \
-    name, the training table, its label column (the classes), its key column (left out of the \
-    features) and optionally a table with the same columns labelled later in time to evaluate \
-    on, such as train_multiclass('next_category', 'category_training', 'next_category', \
-    'customer_id', 'category_holdout')";
-
-/// The table function, saving models in `store`.
-pub fn function(store: &Arc<ModelStore>) -> Trainer {
-    Trainer {
-        name: NAME,
-        usage: USAGE,
-        roles: 0,
-        store: Arc::clone(store),
-        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-    }
-}
+pub const NAME: &str = "train_multiclass";
 
 /// The label of each row as text.
 fn label_texts(rows: &TrainingRows, spec: &Spec, table: &str) -> Result<Vec<String>> {
@@ -129,7 +112,8 @@ async fn read(
     ))
 }
 
-async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
+/// Train the model `spec` asks for, save it in `store` and return its metric rows.
+pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
     let (training, classes) = read(ctx, spec, &spec.table, None).await?;
     let truth: Vec<usize> = training.classes.iter().map(|c| c.unwrap_or(0)).collect();
     let features = features_of(&training.rows.columns, None, NAME)?;

@@ -1,4 +1,4 @@
-//! `allocate_offers(candidates, budget [, max_offers])`: the sends that earn most in total
+//! The allocation behind `allocate_offers(candidates, budget [, max_offers])`: the sends that earn most in total
 //! within a budget, over the whole customer base.
 //!
 //! A multiple-choice knapsack: each customer may get up to `max_offers` of their offers (less
@@ -8,63 +8,7 @@
 //! (when that is above 0); the smallest λ whose sends fit the budget is found by bisection,
 //! and the budget it leaves is filled greedily with the remaining sends by value per cost.
 
-use std::sync::Arc;
-
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::{Result, plan_err};
-
-use super::candidates::{self, Choice};
-use crate::models::deferred::DeferredTable;
-use crate::values::{integer, number, text};
-
-const NAME: &str = "allocate_offers";
-pub const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \
-    (as for next_best_offer), the money the campaign may spend on sends, and the most offers \
-    a customer may get (default 1, less the offers_in_period already sent), such as \
-    allocate_offers('offer_candidates', 500.0, 1)";
-
-/// The table function.
-#[derive(Debug)]
-pub struct AllocateOffers;
-
-impl TableFunctionImpl for AllocateOffers {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if !(2..=3).contains(&exprs.len()) {
-            return plan_err!("{NAME} takes two or three arguments: {USAGE}");
-        }
-        let (Some(table), Some(budget)) = (text(&exprs[0]), number(&exprs[1])) else {
-            return plan_err!("{NAME}: {USAGE}");
-        };
-        if !budget.is_finite() || budget < 0.0 {
-            return plan_err!("{NAME}: budget = {budget}; give a number of at least 0");
-        }
-        let max_offers = match exprs.get(2) {
-            None => 1,
-            Some(e) => match integer(e) {
-                Some(m) if m >= 1 => m as usize,
-                _ => {
-                    return plan_err!(
-                        "{NAME}: max_offers is a whole number of at least 1: {USAGE}"
-                    );
-                }
-            },
-        };
-        let label = format!("{NAME}('{table}', {budget})");
-        Ok(DeferredTable::one_batch(
-            label,
-            super::schema(),
-            move |ctx, _| {
-                let table = table.clone();
-                Box::pin(async move {
-                    let candidates = candidates::read(&ctx, NAME, &table, Some(max_offers)).await?;
-                    let chosen = allocate(&candidates.customers, &candidates.room, budget);
-                    super::chosen_rows(&candidates, &chosen)
-                })
-            },
-        ))
-    }
-}
+use super::candidates::Choice;
 
 /// Bisection steps on λ: the bracket shrinks by 2^-60, far below any cost's precision.
 const STEPS: usize = 60;

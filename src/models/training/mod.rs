@@ -1,6 +1,5 @@
 //! What the model trainers share (`train_classifier`, `train_multiclass`, `train_uplift`): their
-//! arguments read into one [`Spec`], the table function that trains when the query executes (not
-//! while it is planned, so EXPLAIN trains nothing), the training data reader ([`rows`]), the boosting
+//! arguments read into one [`Spec`], how a trainer trains ([`Train`]), the training data reader ([`rows`]), the boosting
 //! set-up ([`boost`]) and saving the model with what it was trained on ([`save`]).
 
 pub mod boost;
@@ -9,14 +8,12 @@ pub mod rows;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::catalog::TableFunctionArgs;
 use datafusion::common::{Result, plan_err};
 use datafusion::prelude::SessionContext;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-use crate::models::deferred::DeferredTable;
-use crate::models::metric_rows;
 use crate::models::store::ModelStore;
 use crate::values::text;
 
@@ -92,35 +89,6 @@ fn in_words(n: usize) -> String {
 /// How a trainer trains: the session it runs in, the store, its call; the metric rows.
 pub type Train =
     fn(SessionContext, Arc<ModelStore>, Spec) -> BoxFuture<'static, Result<RecordBatch>>;
-
-/// A trainer's table function: its call read into a [`Spec`], its table the metric rows
-/// ([`metric_rows::schema`]) that `train` makes when the query executes.
-#[derive(Debug)]
-pub struct Trainer {
-    /// The SQL name.
-    pub name: &'static str,
-    /// How it is called, for the errors.
-    pub usage: &'static str,
-    /// How many columns it names between the label and the key.
-    pub roles: usize,
-    /// Where models are saved.
-    pub store: Arc<ModelStore>,
-    /// The training.
-    pub train: Train,
-}
-
-impl TableFunctionImpl for Trainer {
-    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let spec = Spec::from_args(self.name, self.usage, &args, self.roles, &self.store)?;
-        let label = format!("{}('{}', '{}')", self.name, spec.name, spec.table);
-        let (store, train) = (Arc::clone(&self.store), self.train);
-        Ok(DeferredTable::one_batch(
-            label,
-            metric_rows::schema(),
-            move |ctx, _schema| train(ctx, Arc::clone(&store), spec.clone()),
-        ))
-    }
-}
 
 /// Save the model trained for `spec` with its headline `metrics`, and log where.
 pub fn save<T: Serialize>(

@@ -3,8 +3,6 @@
 //! `holdout_table` (the same columns, later in time), save it as `models/NAME.json` and return
 //! its metrics as rows.
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 
 use datafusion::common::{DataFusionError, Result};
@@ -20,26 +18,9 @@ use crate::models::training::rows::{
     Labelled, boolean_column, check_holdout_columns, check_labels, features_of, matrix,
     read_labelled,
 };
-use crate::models::training::{self, Spec, Trainer};
+use crate::models::training::{self, Spec};
 
-const NAME: &str = "train_uplift";
-pub const USAGE: &str = "train_uplift(name, table, label, treatment, key [, holdout_table]): the \
-    model name, the training table, its boolean conversion label, its boolean treatment column \
-    (true = treated, false = the randomised control group), its key column and optionally a \
-    table with the same columns from later in time to evaluate on, such as \
-    train_uplift('offers', 'offer_training', 'converted', 'treated', 'decision_id', \
-    'offer_holdout')";
-
-/// The table function, saving models in `store`.
-pub fn function(store: &Arc<ModelStore>) -> Trainer {
-    Trainer {
-        name: NAME,
-        usage: USAGE,
-        roles: 1,
-        store: Arc::clone(store),
-        train: |ctx, store, spec| Box::pin(async move { train(&ctx, &store, &spec).await }),
-    }
-}
+pub const NAME: &str = "train_uplift";
 
 /// A table read for uplift: features, conversions and treatment flags.
 struct Trial {
@@ -72,7 +53,8 @@ fn flags(array: &ArrayRef, table: &str, column: &str) -> Result<Vec<bool>> {
         .collect())
 }
 
-async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
+/// Train the model `spec` asks for, save it in `store` and return its metric rows.
+pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
     let training = read_trial(ctx, spec, &spec.table).await?;
     let labels = &training.data.labels;
     let (treated_rows, control_rows): (Vec<usize>, Vec<usize>) =

@@ -13,8 +13,8 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
-use super::deferred::DeferredTable;
-use super::kmeans;
+use crate::functions::deferred::DeferredTable;
+use crate::models::kmeans;
 use crate::values::{integer, quote, text};
 
 pub const USAGE: &str = "kmeans_segments(table, key, k, seed, feature, ...) with the table, key and \

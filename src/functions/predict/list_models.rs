@@ -9,7 +9,7 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{Result, plan_err};
 use datafusion::datasource::MemTable;
 
-use super::store::ModelStore;
+use crate::models::store::ModelStore;
 
 /// How `list_models` is called.
 pub const USAGE: &str = "list_models(): one row per model file of the workspace's models folder \

@@ -18,8 +18,8 @@ use linfa::prelude::*;
 use linfa_trees::{DecisionTree, TreeNode};
 use ndarray::{Array1, Array2};
 
-use super::{FeatureKind, levels};
-use crate::models::deferred::DeferredTable;
+use crate::functions::deferred::DeferredTable;
+use crate::models::classifier::{FeatureKind, levels};
 use crate::models::training::rows::{Labelled, check_labels, features_of, read_labelled};
 use crate::values::quote_literal;
 use crate::values::{integer, text};

@@ -12,10 +12,9 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
-use super::clv::{self, ClvModel, PurchaseKind, Summary, periods_per_month};
-use super::deferred::DeferredTable;
-use super::store::ModelStore;
-use crate::models::clv::KIND;
+use crate::functions::deferred::DeferredTable;
+use crate::models::clv::{self, ClvModel, KIND, PurchaseKind, Summary, periods_per_month};
+use crate::models::store::ModelStore;
 use crate::values::{quote, text};
 
 const NAME: &str = "fit_clv_model";
