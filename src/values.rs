@@ -1,11 +1,16 @@
 //! Reading Arrow values the same way everywhere: string arrays of any of the three layouts,
-//! the constant arguments of a function call, and names and strings quoted for the SQL c360
-//! writes. A leaf: it imports nothing of c360.
+//! the constant arguments of a function call, names and strings quoted for the SQL c360
+//! writes, and batches cast to the schema they were announced with. A leaf: it imports nothing of c360.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, LargeStringArray, StringArray, StringViewArray,
 };
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::Expr;
 
@@ -101,4 +106,25 @@ pub fn quote(name: &str) -> String {
 /// A string quoted as a SQL literal: `it's` is `'it''s'`.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// `batch` under `schema`: each column cast to its field's type where they differ (string
+/// views to strings and the like), with the schema's names, nullability and metadata.
+pub fn cast_batch(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    if batch.schema_ref() == schema {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| {
+            if column.data_type() == field.data_type() {
+                Ok(Arc::clone(column))
+            } else {
+                cast(column, field.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(Arc::clone(schema), columns)
 }

@@ -9,9 +9,7 @@ use std::time::Instant;
 use arrow_flight::FlightData;
 use arrow_flight::encode::{DictionaryHandling, FlightDataEncoderBuilder};
 use arrow_flight::error::FlightError;
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
-use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::error::DataFusionError;
@@ -29,6 +27,7 @@ use tonic::Status;
 
 use super::memory::QueryPool;
 use super::status::from_datafusion;
+use crate::values::cast_batch;
 
 /// Parse exactly one statement and number its `?` placeholders `$1, $2...` in order.
 pub fn parse_one(sql: &str) -> Result<Statement, Status> {
@@ -343,26 +342,9 @@ fn wire_field(f: &FieldRef) -> FieldRef {
 /// A batch under the announced schema: views cast to plain types, the announced field names,
 /// nullability and metadata (DataFusion's operators may report them differently).
 fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Status> {
-    if batch.schema_ref() == schema {
-        return Ok(batch);
-    }
-    let mismatch = |e: ArrowError| {
+    cast_batch(batch, schema).map_err(|e| {
         Status::internal(format!(
             "a result batch does not match the announced schema: {e}"
         ))
-    };
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(column, field)| {
-            if column.data_type() == field.data_type() {
-                Ok(Arc::clone(column))
-            } else {
-                cast(column, field.data_type())
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(mismatch)?;
-    RecordBatch::try_new(Arc::clone(schema), columns).map_err(mismatch)
+    })
 }

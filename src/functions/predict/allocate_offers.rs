@@ -6,9 +6,9 @@ use std::sync::Arc;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{Result, plan_err};
 
-use crate::functions::deferred::DeferredTable;
-use crate::models::offers::{self, allocate::allocate, candidates};
-use crate::values::{integer, number, text};
+use super::next_best_offer::{decisions, max_offers};
+use crate::models::offers::allocate::allocate;
+use crate::values::{number, text};
 
 const NAME: &str = "allocate_offers";
 pub const USAGE: &str = "allocate_offers(candidates, budget [, max_offers]): the candidate table \
@@ -32,29 +32,10 @@ impl TableFunctionImpl for AllocateOffers {
         if !budget.is_finite() || budget < 0.0 {
             return plan_err!("{NAME}: budget = {budget}; give a number of at least 0");
         }
-        let max_offers = match exprs.get(2) {
-            None => 1,
-            Some(e) => match integer(e) {
-                Some(m) if m >= 1 => m as usize,
-                _ => {
-                    return plan_err!(
-                        "{NAME}: max_offers is a whole number of at least 1: {USAGE}"
-                    );
-                }
-            },
-        };
+        let max_offers = max_offers(NAME, USAGE, exprs.get(2), 1)?.unwrap_or(1);
         let label = format!("{NAME}('{table}', {budget})");
-        Ok(DeferredTable::one_batch(
-            label,
-            offers::schema(),
-            move |ctx, _| {
-                let table = table.clone();
-                Box::pin(async move {
-                    let candidates = candidates::read(&ctx, NAME, &table, Some(max_offers)).await?;
-                    let chosen = allocate(&candidates.customers, &candidates.room, budget);
-                    offers::chosen_rows(&candidates, &chosen)
-                })
-            },
-        ))
+        decisions(NAME, label, table, Some(max_offers), move |c| {
+            allocate(&c.customers, &c.room, budget)
+        })
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, AsArray, Float64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
@@ -14,6 +14,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::functions::deferred::DeferredTable;
 use crate::models::clv::{self, ClvModel, KIND, PurchaseKind, Summary, periods_per_month};
+use crate::models::metric_rows::MetricRows;
 use crate::models::store::ModelStore;
 use crate::values::{quote, text};
 
@@ -37,6 +38,7 @@ struct Spec {
     unit: String,
 }
 
+/// The fit's rows: [`MetricRows`] under its own column names (part and parameter).
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("model", DataType::Utf8, false),
@@ -196,44 +198,25 @@ async fn fit(
         purchase,
         spend,
     };
-    let mut rows: Vec<(String, String, f64)> = Vec::new();
-    let part = model.purchase.kind.name().to_string();
-    for (name, value) in &model.purchase.parameters {
-        rows.push((part.clone(), name.clone(), *value));
+    let mut rows = MetricRows::default();
+    let purchase = &model.purchase;
+    let part = purchase.kind.name();
+    for (name, value) in &purchase.parameters {
+        rows.push(part, name, *value);
     }
-    rows.push((
-        part.clone(),
-        "log_likelihood".into(),
-        model.purchase.log_likelihood,
-    ));
-    rows.push((
-        part.clone(),
-        "customers".into(),
-        model.purchase.customers as f64,
-    ));
-    rows.push((
-        part.clone(),
-        "iterations".into(),
-        model.purchase.iterations as f64,
-    ));
-    rows.push((
-        part.clone(),
-        "converged".into(),
-        f64::from(u8::from(model.purchase.converged)),
-    ));
+    rows.push(part, "log_likelihood", purchase.log_likelihood);
+    rows.push(part, "customers", purchase.customers as f64);
+    rows.push(part, "iterations", purchase.iterations as f64);
+    rows.push(part, "converged", f64::from(u8::from(purchase.converged)));
     if let Some(s) = &model.spend {
-        let part = "gamma_gamma".to_string();
+        let part = "gamma_gamma";
         for (name, value) in [("p", s.p), ("q", s.q), ("gamma", s.gamma)] {
-            rows.push((part.clone(), name.into(), value));
+            rows.push(part, name, value);
         }
-        rows.push((part.clone(), "log_likelihood".into(), s.log_likelihood));
-        rows.push((part.clone(), "customers".into(), s.customers as f64));
-        rows.push((part.clone(), "iterations".into(), s.iterations as f64));
-        rows.push((
-            part.clone(),
-            "converged".into(),
-            f64::from(u8::from(s.converged)),
-        ));
+        rows.push(part, "log_likelihood", s.log_likelihood);
+        rows.push(part, "customers", s.customers as f64);
+        rows.push(part, "iterations", s.iterations as f64);
+        rows.push(part, "converged", f64::from(u8::from(s.converged)));
     }
     let mut metrics = vec![
         ("log_likelihood".to_string(), model.purchase.log_likelihood),
@@ -244,17 +227,5 @@ async fn fit(
     }
     let path = store.save(&spec.name, KIND, &spec.table, metrics, &model)?;
     tracing::info!("{NAME}: saved {}", path.display());
-    Ok(RecordBatch::try_new(
-        Arc::clone(schema),
-        vec![
-            Arc::new(StringArray::from(vec![spec.name.as_str(); rows.len()])),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.0.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.1.as_str()),
-            )),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))),
-        ],
-    )?)
+    rows.batch(&spec.name, schema)
 }
