@@ -14,6 +14,7 @@ pub mod models;
 pub mod pipeline;
 pub mod shell;
 pub mod sources;
+pub mod sql_limits;
 pub mod text;
 pub mod values;
 

@@ -10,6 +10,7 @@ use c360::config::Workspace;
 use c360::error::C360Error;
 use c360::shell::print::Format;
 use c360::shell::statements::{Sink, run_sql};
+use c360::sql_limits::PLANNING_STACK;
 use c360::{Engine, generate, pipeline};
 use clap::{Parser, Subcommand};
 
@@ -102,7 +103,25 @@ enum EvalTarget {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, matches!(cli.command, Command::Serve { .. }));
+    // Every thread that may parse or plan SQL has the planning stack: the main thread (which
+    // drives the runtime) and the runtime's workers.
+    let main = std::thread::Builder::new()
+        .name("c360-main".to_string())
+        .stack_size(PLANNING_STACK)
+        .spawn(move || run_main(cli));
+    match main.map(|thread| thread.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => ExitCode::from(101),
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_main(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(PLANNING_STACK)
         .enable_all()
         .build()
     {
@@ -118,6 +137,9 @@ fn main() -> ExitCode {
     } else {
         runtime.block_on(dispatch(cli))
     };
+    // Work still on the blocking threads (a training cancelled mid-way) does not hold up the
+    // exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match outcome {
         Ok(code) => code,
         Err(e) => {
@@ -128,6 +150,22 @@ fn main() -> ExitCode {
             ExitCode::from(if config_error { 2 } else { 1 })
         }
     }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM, whichever comes first.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    tokio::signal::ctrl_c().await.ok();
 }
 
 /// The error with its causes, each said once: a cause whose text the message already holds
@@ -224,9 +262,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("c360 serve: listening on {scheme}://{}", running.addr);
             use std::io::Write as _;
             std::io::stdout().flush().ok();
-            tokio::signal::ctrl_c().await.ok();
-            tracing::info!(running = running.server.running(), "c360 serve: stopping");
-            running.stop().await;
+            stop_signal().await;
+            let (pending, queries) = running.server.counts();
+            tracing::info!(queries, pending, "c360 serve: stopping");
+            // Every query is cancelled (its client gets CANCELLED), then the listener closes.
+            running.server.cancel_all();
+            if tokio::time::timeout(std::time::Duration::from_secs(3), running.stop())
+                .await
+                .is_err()
+            {
+                tracing::warn!("c360 serve: calls still open after 3 s are dropped");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Train { name } => {

@@ -18,6 +18,7 @@ pub use self::matching::MatchingConfig;
 pub use self::parse::{is_identifier, parse_bytes, parse_cron, parse_sql_type};
 pub use self::server::{ScheduleConfig, ServerConfig};
 use crate::error::{C360Error, Result};
+use crate::sql_limits::{DEFAULT_MAX_EXPRESSION_DEPTH, DEFAULT_MAX_STATEMENT_BYTES, SqlLimits};
 
 /// The name of the workspace configuration file.
 pub const CONFIG_FILE: &str = "c360.toml";
@@ -71,10 +72,34 @@ pub struct EngineConfig {
     /// Rows per Arrow batch.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
+    /// The most bytes of SQL text planned in one call (a query, a shell line, a model file).
+    #[serde(default = "default_max_statement_bytes")]
+    pub max_statement_bytes: usize,
+    /// The deepest nesting of expressions, subqueries and joins a statement may have.
+    #[serde(default = "default_max_expression_depth")]
+    pub max_expression_depth: usize,
     /// Any DataFusion setting by its full name, e.g.
     /// `"datafusion.execution.parquet.compression" = "snappy"`.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+}
+
+impl EngineConfig {
+    /// The limits every statement is checked against before it is planned.
+    pub fn sql_limits(&self) -> SqlLimits {
+        SqlLimits {
+            max_statement_bytes: self.max_statement_bytes,
+            max_expression_depth: self.max_expression_depth,
+        }
+    }
+}
+
+fn default_max_statement_bytes() -> usize {
+    DEFAULT_MAX_STATEMENT_BYTES
+}
+
+fn default_max_expression_depth() -> usize {
+    DEFAULT_MAX_EXPRESSION_DEPTH
 }
 
 impl Default for EngineConfig {
@@ -83,6 +108,8 @@ impl Default for EngineConfig {
             memory_limit: None,
             target_partitions: None,
             batch_size: default_batch_size(),
+            max_statement_bytes: default_max_statement_bytes(),
+            max_expression_depth: default_max_expression_depth(),
             options: BTreeMap::new(),
         }
     }
@@ -360,6 +387,12 @@ impl Config {
         }
         if let Some(limit) = &self.engine.memory_limit {
             parse_bytes(limit).map_err(|e| format!("[engine] memory_limit: {e}"))?;
+        }
+        if self.engine.max_statement_bytes < 1024 {
+            return Err("[engine] max_statement_bytes: must be at least 1024".to_string());
+        }
+        if !(16..=10_000).contains(&self.engine.max_expression_depth) {
+            return Err("[engine] max_expression_depth: must be between 16 and 10000".to_string());
         }
         if self.engine.batch_size == 0 {
             return Err("[engine] batch_size: must be at least 1".to_string());

@@ -32,9 +32,21 @@ pub struct ServerConfig {
     /// Seconds a query may take from planning to its last batch.
     #[serde(default = "default_timeout")]
     pub query_timeout_secs: u64,
-    /// Queries running at once; one more is refused with RESOURCE_EXHAUSTED.
+    /// Queries planned or running at once (a planned query holds its place until its result
+    /// is read or it expires); one more waits in line for `queue_timeout_secs`.
     #[serde(default = "default_concurrency")]
     pub max_concurrent_queries: usize,
+    /// Seconds a query waits in line (first come, first served) for a place among
+    /// `max_concurrent_queries` before it is refused with RESOURCE_EXHAUSTED.
+    #[serde(default = "default_short")]
+    pub queue_timeout_secs: u64,
+    /// Seconds planning one query may take (parsing, planning and constant folding).
+    #[serde(default = "default_short")]
+    pub planning_timeout_secs: u64,
+    /// Seconds a planned query waits for its client to fetch the result (DoGet) before it is
+    /// dropped and its place freed.
+    #[serde(default = "default_short")]
+    pub pending_timeout_secs: u64,
     /// TLS certificate and key (PEM); without it the server speaks plain gRPC.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
@@ -51,6 +63,9 @@ impl Default for ServerConfig {
             query_memory_limit: None,
             query_timeout_secs: default_timeout(),
             max_concurrent_queries: default_concurrency(),
+            queue_timeout_secs: default_short(),
+            planning_timeout_secs: default_short(),
+            pending_timeout_secs: default_short(),
             tls: None,
         }
     }
@@ -122,6 +137,13 @@ fn default_concurrency() -> usize {
     16
 }
 
+fn default_short() -> u64 {
+    30
+}
+
+/// The shortest password basic auth accepts.
+pub const MIN_PASSWORD_LENGTH: usize = 12;
+
 /// The server's settings resolved: secrets read from the environment, files located, the
 /// address parsed. Every problem is named with its key.
 #[derive(Debug, Clone)]
@@ -140,8 +162,14 @@ pub struct Resolved {
     pub query_memory_limit: Option<usize>,
     /// Per-query time limit.
     pub query_timeout: std::time::Duration,
-    /// Queries at once.
+    /// Queries planned or running at once.
     pub max_concurrent_queries: usize,
+    /// How long a query waits in line for a place.
+    pub queue_timeout: std::time::Duration,
+    /// How long planning may take.
+    pub planning_timeout: std::time::Duration,
+    /// How long a planned query waits for its DoGet.
+    pub pending_timeout: std::time::Duration,
     /// Certificate and key files.
     pub tls: Option<(PathBuf, PathBuf)>,
 }
@@ -174,6 +202,13 @@ impl ServerConfig {
                 u.password.as_deref(),
                 u.password_env.as_deref(),
             )?;
+            if password.chars().count() < MIN_PASSWORD_LENGTH {
+                return Err(format!(
+                    "{key}: the password has {} characters; use at least {MIN_PASSWORD_LENGTH} \
+                     (e.g. from `openssl rand -base64 18`)",
+                    password.chars().count()
+                ));
+            }
             users.insert(u.name.clone(), password);
         }
         let anonymous = tokens.is_empty() && users.is_empty();
@@ -200,8 +235,15 @@ impl ServerConfig {
         if self.max_concurrent_queries == 0 {
             return Err("[server] max_concurrent_queries must be at least 1".to_string());
         }
-        if self.query_timeout_secs == 0 {
-            return Err("[server] query_timeout_secs must be at least 1".to_string());
+        for (key, value) in [
+            ("query_timeout_secs", self.query_timeout_secs),
+            ("queue_timeout_secs", self.queue_timeout_secs),
+            ("planning_timeout_secs", self.planning_timeout_secs),
+            ("pending_timeout_secs", self.pending_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(format!("[server] {key} must be at least 1"));
+            }
         }
         let tls = self
             .tls
@@ -216,6 +258,9 @@ impl ServerConfig {
             query_memory_limit,
             query_timeout: std::time::Duration::from_secs(self.query_timeout_secs),
             max_concurrent_queries: self.max_concurrent_queries,
+            queue_timeout: std::time::Duration::from_secs(self.queue_timeout_secs),
+            planning_timeout: std::time::Duration::from_secs(self.planning_timeout_secs),
+            pending_timeout: std::time::Duration::from_secs(self.pending_timeout_secs),
             tls,
         })
     }

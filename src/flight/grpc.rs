@@ -45,13 +45,13 @@ impl Endpoint {
             .map_err(|e| Status::invalid_argument(format!("unknown command: {e}")))?;
         let user = caller(&request)?;
         let server = &self.service.server;
-        let session = super::session::key(request.metadata(), &user.credential);
+        let session = super::session::key(request.metadata(), &user.name, request.remote_addr());
         match command {
             Command::CommandStatementQuery(query) => {
                 let (handle, schema) = server
                     .plan(&user.name, &session, &query.query, None)
                     .await?;
-                server.cancel(&handle);
+                server.cancel(&handle, &user.name);
                 Ok(schema.as_ref().clone())
             }
             Command::CommandPreparedStatementQuery(command) => {
@@ -62,7 +62,7 @@ impl Endpoint {
                     return Ok(prepared.dataset_schema.as_ref().clone());
                 }
                 let (query, schema) = server.plan_prepared(&user.name, &handle).await?;
-                server.cancel(&query);
+                server.cancel(&query, &user.name);
                 Ok(schema.as_ref().clone())
             }
             other => {

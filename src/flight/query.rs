@@ -18,21 +18,23 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value, visit_expressions_mut};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::{Stream, StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::memory::QueryPool;
 use super::status::from_datafusion;
+use crate::sql_limits::SqlLimits;
 use crate::values::cast_batch;
 
 /// Parse exactly one statement and number its `?` placeholders `$1, $2...` in order.
-pub fn parse_one(sql: &str) -> Result<Statement, Status> {
-    let mut statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(|e| Status::invalid_argument(crate::error::syntax_error(&e, sql).to_string()))?;
+/// The statement is checked against `limits` first (size and nesting).
+pub fn parse_one(sql: &str, limits: &SqlLimits) -> Result<Statement, Status> {
+    let mut statements = limits
+        .parse(sql)
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
     if statements.len() != 1 {
         return Err(Status::invalid_argument(format!(
             "expected one SQL statement, got {}; send them one at a time",
@@ -209,19 +211,21 @@ pub fn stream<P: Send + 'static>(
     permit: P,
 ) -> Result<impl Stream<Item = Result<FlightData, Status>> + Send + 'static, Status> {
     let log = Arc::new(QueryLog::new(&planned));
-    let batches =
-        execute_stream(Arc::clone(&planned.plan), Arc::clone(&planned.task)).map_err(|e| {
-            let status = from_datafusion(&e);
-            log.end(format!("failed: {}", status.message()));
-            status
-        })?;
     let deadline = tokio::time::Instant::from_std(planned.started + timeout);
-    // The plan runs on the query runtime, apart from the one serving gRPC, so that a deadline
-    // or a cancel is answered at once even while operators keep every query thread busy;
+    // The plan starts and runs on the query runtime, apart from the one serving gRPC (its
+    // operators spawn their tasks on the runtime that executes it), so that a deadline or a
+    // cancel is answered at once even while operators keep every query thread busy;
     // dropping the task (the client went, the query ended) aborts it at its next yield.
     let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let (plan, task) = (Arc::clone(&planned.plan), Arc::clone(&planned.task));
     let producer = AbortOnDrop(executor.spawn(async move {
-        let mut batches = batches;
+        let mut batches = match execute_stream(plan, task) {
+            Ok(batches) => batches,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
         while let Some(item) = batches.next().await {
             if tx.send(item).await.is_err() {
                 break;
@@ -257,9 +261,9 @@ pub fn stream<P: Send + 'static>(
 }
 
 /// A task on the query runtime, aborted when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -267,7 +271,7 @@ impl Drop for AbortOnDrop {
 
 struct Running<P> {
     batches: tokio::sync::mpsc::Receiver<Result<RecordBatch, DataFusionError>>,
-    _producer: AbortOnDrop,
+    _producer: AbortOnDrop<()>,
     schema: SchemaRef,
     cancel: CancellationToken,
     deadline: tokio::time::Instant,

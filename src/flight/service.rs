@@ -68,7 +68,7 @@ pub fn caller<T>(request: &Request<T>) -> Result<User, Status> {
 }
 
 fn session_key<T>(request: &Request<T>, user: &User) -> String {
-    session::key(request.metadata(), &user.credential)
+    session::key(request.metadata(), &user.name, request.remote_addr())
 }
 
 /// Releases a query's slot in the registry when its stream ends or is dropped.
@@ -100,14 +100,20 @@ impl Service {
             })
         });
         let counters = &self.server.counters;
+        let (pending, running) = self.server.counts();
+        use std::sync::atomic::Ordering::Relaxed;
         serde_json::json!({
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "uptime_seconds": self.server.started.elapsed().as_secs(),
-            "running_queries": self.server.running(),
+            "running_queries": running,
+            "pending_queries": pending,
+            "waiting_queries": counters.waiting.load(Relaxed),
+            "places_in_use": self.server.in_use(),
             "max_concurrent_queries": self.server.settings.max_concurrent_queries,
-            "queries_started": counters.queries.load(std::sync::atomic::Ordering::Relaxed),
-            "queries_refused": counters.refused.load(std::sync::atomic::Ordering::Relaxed),
+            "queries_started": counters.queries.load(Relaxed),
+            "queries_refused": counters.refused.load(Relaxed),
+            "queries_expired": counters.expired.load(Relaxed),
             "published_models": engine.published.len(),
             "broken_sources": engine.broken.keys().collect::<Vec<_>>(),
             "last_run": last,
@@ -420,11 +426,12 @@ impl FlightSqlService for Service {
     async fn do_action_cancel_query(
         &self,
         query: ActionCancelQueryRequest,
-        _request: Request<Action>,
+        request: Request<Action>,
     ) -> Result<ActionCancelQueryResult, Status> {
+        let user = caller(&request)?;
         let info = FlightInfo::decode(query.info)
             .map_err(|e| Status::invalid_argument(format!("malformed FlightInfo: {e}")))?;
-        let cancelled = handle_of_info(&info).is_some_and(|h| self.server.cancel(&h));
+        let cancelled = handle_of_info(&info).is_some_and(|h| self.server.cancel(&h, &user.name));
         Ok(ActionCancelQueryResult {
             result: if cancelled { 1 } else { 3 },
         })
@@ -445,7 +452,7 @@ impl FlightSqlService for Service {
                     .info
                     .as_ref()
                     .and_then(handle_of_info)
-                    .is_some_and(|h| self.server.cancel(&h));
+                    .is_some_and(|h| self.server.cancel(&h, &user.name));
                 // CANCELLED (1), or NOT_CANCELLABLE (3) for a finished or unknown query.
                 let status = if cancelled { 1 } else { 3 };
                 Ok(Self::action_result(
@@ -459,7 +466,7 @@ impl FlightSqlService for Service {
                     })?;
                 let engine = self.server.engine();
                 let valid = |name: &str, value: &str| metadata::exists(&engine.ctx, name, value);
-                let credential_key = session::credential_key(&user.credential);
+                let connection_key = session::connection_key(&user.name, request.remote_addr());
                 let cookie = session::cookie(request.metadata());
                 let id = cookie.clone().unwrap_or_else(super::state::new_handle);
                 let cookie_key = format!("cookie:{id}");
@@ -468,8 +475,8 @@ impl FlightSqlService for Service {
                     .sessions
                     .set(&cookie_key, options.clone(), valid);
                 if cookie.is_none() {
-                    // Clients without cookies find the session by their credential.
-                    self.server.sessions.set(&credential_key, options, valid);
+                    // A client that keeps no cookie finds the session by its connection.
+                    self.server.sessions.set(&connection_key, options, valid);
                 }
                 let mut response = Self::action_result(result.encode_to_vec());
                 if cookie.is_none()

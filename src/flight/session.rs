@@ -6,6 +6,7 @@
 //! messages are those of Flight.proto, which arrow-flight 59 does not generate.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use prost::Message;
@@ -108,16 +109,21 @@ pub struct Sessions {
     by_key: Mutex<HashMap<String, Options>>,
 }
 
-/// The key of the caller's session: its cookie, or its credential.
-pub fn key(metadata: &MetadataMap, credential: &str) -> String {
+/// The key of the caller's session: its cookie, or else its connection (`peer`, the client's
+/// address and port) and user, so that two connections with the same credential never share
+/// prepared statements or options.
+pub fn key(metadata: &MetadataMap, user: &str, peer: Option<SocketAddr>) -> String {
     cookie(metadata)
         .map(|id| format!("cookie:{id}"))
-        .unwrap_or_else(|| credential_key(credential))
+        .unwrap_or_else(|| connection_key(user, peer))
 }
 
-/// The key of the session of a client that sends no cookie.
-pub fn credential_key(credential: &str) -> String {
-    format!("credential:{credential}")
+/// The key of the session of a client that sends no cookie: one per connection.
+pub fn connection_key(user: &str, peer: Option<SocketAddr>) -> String {
+    match peer {
+        Some(peer) => format!("connection:{peer}:{user}"),
+        None => format!("connection:unknown:{user}"),
+    }
 }
 
 /// The session id sent in the `cookie` header, if any.

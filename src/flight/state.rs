@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use datafusion::arrow::array::UInt64Array;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -19,7 +19,7 @@ use tonic::Status;
 
 use super::auth::Authenticator;
 use super::memory::QueryPool;
-use super::query::{self, Planned, parse_one};
+use super::query::{self, AbortOnDrop, Planned, parse_one};
 use super::schedule::RunLog;
 use super::session::{Options, Sessions};
 use super::status::{from_c360, from_datafusion};
@@ -27,9 +27,7 @@ use super::system_tables::register_system_tables;
 use crate::Engine;
 use crate::config::server::Resolved;
 use crate::functions::registry::{self, Kind};
-
-/// A planned query not fetched within this long is dropped.
-const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+use crate::sql_limits::PLANNING_STACK;
 
 /// A prepared statement.
 #[derive(Clone)]
@@ -48,9 +46,14 @@ pub struct Prepared {
     pub parameter_schema: SchemaRef,
 }
 
+/// A query the server knows: planned and holding its place among the concurrent queries
+/// until its DoGet, or running (its place is then held by the stream).
 enum Entry {
-    Pending(Box<Planned>),
-    Running(CancellationToken),
+    Pending(Box<Planned>, OwnedSemaphorePermit),
+    Running {
+        user: String,
+        cancel: CancellationToken,
+    },
 }
 
 /// The runtime queries execute on, apart from the one serving gRPC (a CPU-bound plan must
@@ -70,8 +73,12 @@ impl Drop for QueryRuntime {
 pub struct Counters {
     /// Queries started.
     pub queries: AtomicU64,
-    /// Queries refused because too many were running.
+    /// Queries refused because no place came free within the queue timeout.
     pub refused: AtomicU64,
+    /// Planned queries dropped because their client did not fetch them in time.
+    pub expired: AtomicU64,
+    /// Queries waiting in line for a place now.
+    pub waiting: AtomicU64,
 }
 
 /// The state every RPC shares.
@@ -156,6 +163,7 @@ impl Server {
         let executor = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("c360-query")
+            .thread_stack_size(PLANNING_STACK)
             .enable_all()
             .build()
             .map_err(|e| Status::internal(format!("starting the query runtime: {e}")))?;
@@ -195,9 +203,66 @@ impl Server {
             .expect("the query runtime lives as long as the server")
     }
 
-    /// Queries running now.
-    pub fn running(&self) -> usize {
+    /// Places among the concurrent queries in use now: queries being planned, planned and
+    /// waiting for their DoGet, or running.
+    pub fn in_use(&self) -> usize {
         self.settings.max_concurrent_queries - self.permits.available_permits()
+    }
+
+    /// Queries (pending, running) now.
+    pub fn counts(&self) -> (usize, usize) {
+        let queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        let pending = queries
+            .values()
+            .filter(|(_, e)| matches!(e, Entry::Pending(..)))
+            .count();
+        (pending, queries.len() - pending)
+    }
+
+    /// A place among the concurrent queries: at once when one is free, else after waiting in
+    /// line (first come, first served) for at most the queue timeout.
+    async fn place(&self) -> Result<OwnedSemaphorePermit, Status> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.counters.waiting.fetch_add(1, Ordering::Relaxed);
+        let waited = tokio::time::timeout(
+            self.settings.queue_timeout,
+            Arc::clone(&self.permits).acquire_owned(),
+        )
+        .await;
+        self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
+        match waited {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                self.counters.refused.fetch_add(1, Ordering::Relaxed);
+                Err(Status::resource_exhausted(format!(
+                    "{} queries are planned or running, the most this server allows ([server] \
+                     max_concurrent_queries), and none finished within {} s ([server] \
+                     queue_timeout_secs); retry later",
+                    self.settings.max_concurrent_queries,
+                    self.settings.queue_timeout.as_secs()
+                )))
+            }
+        }
+    }
+
+    /// Run `work` (parsing and planning) on the query runtime, within the planning time limit;
+    /// the gRPC threads only wait for it.
+    async fn on_query_runtime<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, Status>> + Send + 'static,
+    ) -> Result<T, Status> {
+        let mut task = AbortOnDrop(self.executor().spawn(work));
+        match tokio::time::timeout(self.settings.planning_timeout, &mut task.0).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(Status::internal(format!("planning stopped: {e}"))),
+            Err(_) => Err(Status::deadline_exceeded(format!(
+                "planning the query took more than {} s ([server] planning_timeout_secs); \
+                 simplify it",
+                self.settings.planning_timeout.as_secs()
+            ))),
+        }
     }
 
     /// A context for one query of `session`: the engine's state with the session's default
@@ -224,8 +289,8 @@ impl Server {
 
     /// Parse and plan `sql` to a logical plan, enforcing the read-only rule.
     async fn logical(&self, ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Status> {
-        let statement = parse_one(sql)?;
         let engine = self.engine();
+        let statement = parse_one(sql, &engine.workspace.config.engine.sql_limits())?;
         let state = ctx.state();
         if let Ok(tables) = state.resolve_table_references(&statement) {
             engine
@@ -254,36 +319,41 @@ impl Server {
     }
 
     /// Plan a query (with bound parameters for a prepared one) and keep it for its DoGet;
-    /// returns its handle and schema.
+    /// returns its handle and schema. The query holds a place among the concurrent queries
+    /// from here until its result is read, or until it expires unread.
     pub async fn plan(
-        &self,
+        self: &Arc<Self>,
         user: &str,
         session: &str,
         sql: &str,
         values: Option<&[ScalarValue]>,
     ) -> Result<(String, SchemaRef), Status> {
         let started = Instant::now();
-        let (ctx, pool) = self.context(&self.sessions.get(session));
-        let planning = async {
-            let mut plan = self.logical(&ctx, sql).await?;
-            let params = query::parameters(&plan)?;
-            match values {
-                Some(values) => plan = query::bind(plan, values)?,
-                None if !params.is_empty() => {
-                    return Err(Status::invalid_argument(format!(
-                        "the statement has {} parameter(s); prepare it and bind values first",
-                        params.len()
-                    )));
+        let permit = self.place().await?;
+        let server = Arc::clone(self);
+        let options = self.sessions.get(session);
+        let (text, values) = (sql.to_string(), values.map(<[ScalarValue]>::to_vec));
+        let (plan, task, pool) = self
+            .on_query_runtime(async move {
+                let (ctx, pool) = server.context(&options);
+                let mut plan = server.logical(&ctx, &text).await?;
+                let params = query::parameters(&plan)?;
+                match values {
+                    Some(values) => plan = query::bind(plan, &values)?,
+                    None if !params.is_empty() => {
+                        return Err(Status::invalid_argument(format!(
+                            "the statement has {} parameter(s); prepare it and bind values first",
+                            params.len()
+                        )));
+                    }
+                    None => {}
                 }
-                None => {}
-            }
-            query::physical(&ctx, plan)
-                .await
-                .map_err(|e| from_datafusion(&e))
-        };
-        let (plan, task) = tokio::time::timeout(self.settings.query_timeout, planning)
-            .await
-            .map_err(|_| Status::deadline_exceeded("planning the query took too long"))??;
+                let (plan, task) = query::physical(&ctx, plan)
+                    .await
+                    .map_err(|e| from_datafusion(&e))?;
+                Ok((plan, task, pool))
+            })
+            .await?;
         let schema = query::wire_schema(&plan.schema());
         let handle = new_handle();
         let planned = Planned {
@@ -296,18 +366,44 @@ impl Server {
             pool,
             cancel: CancellationToken::new(),
         };
-        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        queries.retain(|_, (at, entry)| {
-            matches!(entry, Entry::Running(_)) || now.duration_since(*at) < PENDING_LIFETIME
-        });
-        queries.insert(handle.clone(), (now, Entry::Pending(Box::new(planned))));
+        self.queries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                handle.clone(),
+                (Instant::now(), Entry::Pending(Box::new(planned), permit)),
+            );
+        self.expire_unfetched(handle.clone());
         Ok((handle, schema))
+    }
+
+    /// Drop the planned query `handle` (and free its place) if its client has not fetched it
+    /// within the pending timeout.
+    fn expire_unfetched(self: &Arc<Self>, handle: String) {
+        let server = Arc::downgrade(self);
+        let wait = self.settings.pending_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let Some(server) = server.upgrade() else {
+                return;
+            };
+            let mut queries = server.queries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, Entry::Pending(planned, _))) = queries.get(&handle) {
+                tracing::info!(
+                    user = %planned.user,
+                    "a planned query was not fetched within {} s ([server] \
+                     pending_timeout_secs) and is dropped",
+                    wait.as_secs()
+                );
+                queries.remove(&handle);
+                server.counters.expired.fetch_add(1, Ordering::Relaxed);
+            }
+        });
     }
 
     /// Plan an execution of the prepared statement `handle` with its bound values.
     pub async fn plan_prepared(
-        &self,
+        self: &Arc<Self>,
         user: &str,
         handle: &str,
     ) -> Result<(String, SchemaRef), Status> {
@@ -317,24 +413,16 @@ impl Server {
             .await
     }
 
-    /// Start the planned query `handle`: its permit, its stream.
+    /// Start the planned query `handle`: it and its place among the concurrent queries.
     pub fn start(
         &self,
         handle: &str,
         user: &str,
     ) -> Result<(Planned, OwnedSemaphorePermit), Status> {
-        let permit = Arc::clone(&self.permits).try_acquire_owned().map_err(|_| {
-            self.counters.refused.fetch_add(1, Ordering::Relaxed);
-            Status::resource_exhausted(format!(
-                "{} queries are running, the most this server allows ([server] \
-                 max_concurrent_queries); retry when one has finished",
-                self.settings.max_concurrent_queries
-            ))
-        })?;
         let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
-        let planned = match queries.remove(handle) {
-            Some((_, Entry::Pending(planned))) if planned.user == user => planned,
-            Some(entry @ (_, Entry::Pending(_))) => {
+        let (planned, permit) = match queries.remove(handle) {
+            Some((_, Entry::Pending(planned, permit))) if planned.user == user => (planned, permit),
+            Some(entry @ (_, Entry::Pending(..))) => {
                 queries.insert(handle.to_string(), entry);
                 return Err(Status::permission_denied(
                     "this query belongs to another user",
@@ -347,14 +435,22 @@ impl Server {
                 ));
             }
             None => {
-                return Err(Status::not_found(
-                    "unknown or expired query handle; call GetFlightInfo again",
-                ));
+                return Err(Status::not_found(format!(
+                    "unknown or expired query handle (a planned query is kept {} s, [server] \
+                     pending_timeout_secs); call GetFlightInfo again",
+                    self.settings.pending_timeout.as_secs()
+                )));
             }
         };
         queries.insert(
             handle.to_string(),
-            (Instant::now(), Entry::Running(planned.cancel.clone())),
+            (
+                Instant::now(),
+                Entry::Running {
+                    user: user.to_string(),
+                    cancel: planned.cancel.clone(),
+                },
+            ),
         );
         self.counters.queries.fetch_add(1, Ordering::Relaxed);
         Ok((*planned, permit))
@@ -366,26 +462,59 @@ impl Server {
         queries.remove(handle);
     }
 
-    /// Cancel a planned or running query; false when it is unknown (finished or expired).
-    pub fn cancel(&self, handle: &str) -> bool {
+    /// Cancel a planned or running query of `user`; false when it is unknown (finished or
+    /// expired) or another user's.
+    pub fn cancel(&self, handle: &str, user: &str) -> bool {
         let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        let owner = match queries.get(handle) {
+            Some((_, Entry::Pending(planned, _))) => planned.user.as_str(),
+            Some((_, Entry::Running { user, .. })) => user.as_str(),
+            None => return false,
+        };
+        if owner != user {
+            tracing::warn!(
+                user,
+                owner,
+                "a client asked to cancel another user's query; refused"
+            );
+            return false;
+        }
         match queries.remove(handle) {
-            Some((_, Entry::Pending(planned))) => {
-                planned.cancel.cancel();
-                true
+            Some((_, Entry::Pending(planned, _))) => planned.cancel.cancel(),
+            Some((_, Entry::Running { cancel, .. })) => cancel.cancel(),
+            None => {}
+        }
+        true
+    }
+
+    /// Cancel every planned and running query (the server is stopping).
+    pub fn cancel_all(&self) {
+        let mut queries = self.queries.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, (_, entry)) in queries.drain() {
+            match entry {
+                Entry::Pending(planned, _) => planned.cancel.cancel(),
+                Entry::Running { cancel, .. } => cancel.cancel(),
             }
-            Some((_, Entry::Running(token))) => {
-                token.cancel();
-                true
-            }
-            None => false,
         }
     }
 
     /// Prepare `sql`: plan it to learn its result and parameter schemas.
-    pub async fn prepare(&self, user: &str, session: &str, sql: &str) -> Result<String, Status> {
-        let (ctx, _) = self.context(&self.sessions.get(session));
-        let plan = self.logical(&ctx, sql).await?;
+    pub async fn prepare(
+        self: &Arc<Self>,
+        user: &str,
+        session: &str,
+        sql: &str,
+    ) -> Result<String, Status> {
+        let _place = self.place().await?;
+        let server = Arc::clone(self);
+        let options = self.sessions.get(session);
+        let text = sql.to_string();
+        let plan = self
+            .on_query_runtime(async move {
+                let (ctx, _) = server.context(&options);
+                server.logical(&ctx, &text).await
+            })
+            .await?;
         let changes = matches!(
             plan,
             LogicalPlan::Ddl(_)
@@ -450,23 +579,40 @@ impl Server {
 
     /// Run a statement that changes something (DDL/DML, when allowed) and count its rows.
     pub async fn update(
-        &self,
+        self: &Arc<Self>,
         session: &str,
         sql: &str,
         values: Option<&[ScalarValue]>,
     ) -> Result<i64, Status> {
-        let (ctx, _) = self.context(&self.sessions.get(session));
-        let mut plan = self.logical(&ctx, sql).await?;
-        if let Some(values) = values {
-            plan = query::bind(plan, values)?;
-        }
-        let batches = ctx
-            .execute_logical_plan(plan)
+        let _place = self.place().await?;
+        let server = Arc::clone(self);
+        let options = self.sessions.get(session);
+        let (text, values) = (sql.to_string(), values.map(<[ScalarValue]>::to_vec));
+        let (ctx, plan) = self
+            .on_query_runtime(async move {
+                let (ctx, _) = server.context(&options);
+                let mut plan = server.logical(&ctx, &text).await?;
+                if let Some(values) = values {
+                    plan = query::bind(plan, &values)?;
+                }
+                Ok((ctx, plan))
+            })
+            .await?;
+        let run = async move {
+            ctx.execute_logical_plan(plan)
+                .await
+                .map_err(|e| from_datafusion(&e))?
+                .collect()
+                .await
+                .map_err(|e| from_datafusion(&e))
+        };
+        let mut task = AbortOnDrop(self.executor().spawn(run));
+        let batches = tokio::time::timeout(self.settings.query_timeout, &mut task.0)
             .await
-            .map_err(|e| from_datafusion(&e))?
-            .collect()
-            .await
-            .map_err(|e| from_datafusion(&e))?;
+            .map_err(|_| {
+                Status::deadline_exceeded("the statement took longer than query_timeout_secs")
+            })?
+            .map_err(|e| Status::internal(format!("the statement stopped: {e}")))??;
         let count = batches
             .first()
             .filter(|b| b.num_columns() == 1 && b.num_rows() == 1)

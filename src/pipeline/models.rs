@@ -9,15 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use datafusion::execution::context::SessionContext;
-use datafusion::sql::parser::{DFParser, Statement};
+use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use crate::config::MatchingConfig;
 use crate::config::is_identifier;
-use crate::error::{C360Error, Result, strip_context, syntax_error};
+use crate::error::{C360Error, Result, strip_context};
 use crate::functions::registry::{self, Names};
 use crate::pipeline::references::{first_string_arguments, matching_setups, string_arguments};
+use crate::sql_limits::SqlLimits;
 
 /// One SQL model.
 #[derive(Debug, Clone)]
@@ -46,6 +46,7 @@ pub fn discover(
     root: &Path,
     sql_dir: &Path,
     matching: &BTreeMap<String, MatchingConfig>,
+    limits: &SqlLimits,
 ) -> Result<Vec<Model>> {
     let mut files = Vec::new();
     collect_sql_files(sql_dir, &mut files)?;
@@ -68,7 +69,7 @@ pub fn discover(
     files
         .iter()
         .map(|path| {
-            let mut model = parse_model(ctx, root, path, matching)?;
+            let mut model = parse_model(ctx, root, path, matching, limits)?;
             model.folder = folder_of(sql_dir, path);
             Ok(model)
         })
@@ -116,6 +117,7 @@ fn parse_model(
     root: &Path,
     path: &Path,
     matching: &BTreeMap<String, MatchingConfig>,
+    limits: &SqlLimits,
 ) -> Result<Model> {
     let shown = path.strip_prefix(root).unwrap_or(path).to_path_buf();
     let err = |message: String| C360Error::Pipeline(format!("{}: {message}", shown.display()));
@@ -130,10 +132,18 @@ fn parse_model(
              (lowercase letters, digits and '_')"
         )));
     }
-    let sql = std::fs::read_to_string(path)
-        .map_err(|e| C360Error::io(format!("reading {}", shown.display()), e))?;
-    let mut statements = DFParser::parse_sql_with_dialect(&sql, &GenericDialect {})
-        .map_err(|e| err(syntax_error(&e, &sql).to_string()))?;
+    let reading = |e| C360Error::io(format!("reading {}", shown.display()), e);
+    // A file larger than any statement c360 plans is refused before it is read whole.
+    let bytes = std::fs::metadata(path).map_err(reading)?.len();
+    if bytes > limits.max_statement_bytes as u64 {
+        return Err(err(format!(
+            "the file is {bytes} bytes, more than the {} bytes of SQL c360 plans in one go \
+             ([engine] max_statement_bytes); a model is one query",
+            limits.max_statement_bytes
+        )));
+    }
+    let sql = std::fs::read_to_string(path).map_err(reading)?;
+    let mut statements = limits.parse(&sql).map_err(|e| err(e.to_string()))?;
     if statements.len() != 1 {
         return Err(err(format!(
             "a model file holds exactly one query, found {} statements",
@@ -366,7 +376,14 @@ mod reference_tests {
         )
         .expect("writes");
         let ctx = SessionContext::new();
-        let model = parse_model(&ctx, dir.path(), &path, &BTreeMap::new()).expect("parses");
+        let model = parse_model(
+            &ctx,
+            dir.path(),
+            &path,
+            &BTreeMap::new(),
+            &SqlLimits::default(),
+        )
+        .expect("parses");
         assert_eq!(
             model.references,
             ["churn_holdout", "churn_training", "train_classifier"]
@@ -374,7 +391,14 @@ mod reference_tests {
         assert_eq!(model.fits, ["churn"]);
         std::fs::write(&path, "SELECT p_alive('clv', 1, 1, 2) AS p FROM fit_report")
             .expect("writes");
-        let model = parse_model(&ctx, dir.path(), &path, &BTreeMap::new()).expect("parses");
+        let model = parse_model(
+            &ctx,
+            dir.path(),
+            &path,
+            &BTreeMap::new(),
+            &SqlLimits::default(),
+        )
+        .expect("parses");
         assert_eq!(model.references, ["fit_report"]);
         // (A session without the c360 table functions counts the call itself as a table.)
         assert_eq!(model.scores_with, ["clv"]);

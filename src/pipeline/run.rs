@@ -161,6 +161,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         &workspace.root,
         &workspace.sql_dir(),
         &workspace.config.matching,
+        &workspace.config.engine.sql_limits(),
     )?;
     let known: BTreeSet<String> = engine
         .sources

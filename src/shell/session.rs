@@ -7,15 +7,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::physical_plan::execute_stream;
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
 
 use super::meta;
 use super::print::{Format, PrintOptions};
 use super::statements::failure_message;
 use crate::Engine;
-use crate::error::{C360Error, Result, syntax_error};
+use crate::error::{C360Error, Result};
 
 /// What the meta commands set.
 #[derive(Debug, Clone)]
@@ -85,8 +83,13 @@ impl Shell {
 
     /// Run every SQL statement of `sql`, printing each result; stops at the first error.
     pub async fn run_sql(&mut self, sql: &str, out: &mut dyn Write) -> Result<()> {
-        let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-            .map_err(|e| syntax_error(&e, sql))?;
+        let statements = self
+            .engine
+            .workspace
+            .config
+            .engine
+            .sql_limits()
+            .parse(sql)?;
         let count = statements.len();
         for (index, statement) in statements.into_iter().enumerate() {
             let started = Instant::now();

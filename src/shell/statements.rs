@@ -5,12 +5,9 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use datafusion::sql::parser::DFParser;
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-
 use super::print::{Format, PrintOptions, write_parquet};
 use crate::Engine;
-use crate::error::{C360Error, Result, strip_context, syntax_error};
+use crate::error::{C360Error, Result, strip_context};
 
 /// Where results go.
 pub enum Sink<'a> {
@@ -43,8 +40,7 @@ impl Sink<'_> {
 /// Run every statement in `sql`, printing each result that has columns; stops at the first
 /// error, which names the statement and, when a source file is at fault, the file.
 pub async fn run_sql(engine: &Engine, sql: &str, format: Format, sink: Sink<'_>) -> Result<()> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(|e| syntax_error(&e, sql))?;
+    let statements = engine.workspace.config.engine.sql_limits().parse(sql)?;
     if format == Format::Parquet && matches!(sink, Sink::Stdout) {
         return Err(C360Error::Pipeline(
             "--format parquet needs --output FILE (Parquet is binary)".to_string(),

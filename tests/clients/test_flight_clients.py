@@ -36,7 +36,7 @@ def write_workspace(root):
             f"""
 [server]
 tokens = [{{ user = "bi", token = "{TOKEN}" }}]
-users = [{{ name = "ann", password = "ann-secret" }}]
+users = [{{ name = "ann", password = "ann-secret-pass" }}]
 
 [sources.sales]
 format = "parquet"
@@ -120,7 +120,7 @@ def adbc_tests(uri):
         check("UNAUTHORIZED" in text or "PermissionDenied" in text, "DDL refused on a read-only server")
         check(conn.adbc_current_catalog == "datafusion", "current catalog from session options")
 
-    with flight_sql.connect(uri, db_kwargs={"username": "ann", "password": "ann-secret"}) as conn:
+    with flight_sql.connect(uri, db_kwargs={"username": "ann", "password": "ann-secret-pass"}) as conn:
         cur = conn.cursor()
         cur.execute("SELECT 1 AS one")
         check(cur.fetchone() == (1,), "basic auth exchanged for a token")
@@ -140,7 +140,7 @@ def sqlalchemy_tests(address):
 
     print("flightsql-dbapi + SQLAlchemy (the Superset path)")
     host, port = address.rsplit(":", 1)
-    engine = create_engine(f"datafusion+flightsql://ann:ann-secret@{host}:{port}?insecure=true")
+    engine = create_engine(f"datafusion+flightsql://ann:ann-secret-pass@{host}:{port}?insecure=true")
     inspector = inspect(engine)
     check({"public", "c360"} <= set(inspector.get_schema_names()), "list schemas")
     check("sales" in inspector.get_table_names(schema="public"), "list tables")

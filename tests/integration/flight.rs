@@ -26,10 +26,12 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use super::common::{write, write_batch};
 
-const TOKEN: &str = "flight-test-token-0123456789";
+pub(crate) const TOKEN: &str = "flight-test-token-0123456789";
+/// The token of a second user.
+pub(crate) const OTHER_TOKEN: &str = "flight-test-token-bob-0123456789";
 
 /// A workspace with one source `people` (id, name, city) of `rows` rows and this extra config.
-fn workspace(rows: i64, extra: &str) -> TempDir {
+pub(crate) fn workspace(rows: i64, extra: &str) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let ids: Vec<i64> = (0..rows).collect();
     let schema = Arc::new(Schema::new(vec![
@@ -55,8 +57,8 @@ fn workspace(rows: i64, extra: &str) -> TempDir {
     let toml = format!(
         r#"
 [server]
-tokens = [{{ user = "analyst", token = "{TOKEN}" }}]
-users = [{{ name = "ann", password = "ann-secret" }}]
+tokens = [{{ user = "analyst", token = "{TOKEN}" }}, {{ user = "bob", token = "{OTHER_TOKEN}" }}]
+users = [{{ name = "ann", password = "ann-secret-pass" }}]
 {extra}
 
 [sources.people]
@@ -68,14 +70,14 @@ location = "data/people/"
     dir
 }
 
-async fn start(dir: &TempDir) -> c360::flight::Running {
+pub(crate) async fn start(dir: &TempDir) -> c360::flight::Running {
     let ws = Workspace::load(dir.path()).expect("workspace");
     c360::flight::serve(&ws, Some("127.0.0.1:0"))
         .await
         .expect("serve")
 }
 
-async fn client(addr: std::net::SocketAddr) -> FlightSqlServiceClient<Channel> {
+pub(crate) async fn client(addr: std::net::SocketAddr) -> FlightSqlServiceClient<Channel> {
     let channel = Endpoint::from_shared(format!("http://{addr}"))
         .expect("endpoint")
         .connect()
@@ -86,7 +88,10 @@ async fn client(addr: std::net::SocketAddr) -> FlightSqlServiceClient<Channel> {
     client
 }
 
-async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -> Vec<RecordBatch> {
+pub(crate) async fn fetch(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: FlightInfo,
+) -> Vec<RecordBatch> {
     let mut batches = Vec::new();
     for endpoint in info.endpoint {
         let ticket = endpoint.ticket.expect("ticket");
@@ -96,7 +101,10 @@ async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -
     batches
 }
 
-async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<RecordBatch> {
+pub(crate) async fn query(
+    client: &mut FlightSqlServiceClient<Channel>,
+    sql: &str,
+) -> Vec<RecordBatch> {
     let info = client
         .execute(sql.to_string(), None)
         .await
@@ -104,7 +112,7 @@ async fn query(client: &mut FlightSqlServiceClient<Channel>, sql: &str) -> Vec<R
     fetch(client, info).await
 }
 
-fn code_of(e: arrow_flight::error::FlightError) -> (Code, String) {
+pub(crate) fn code_of(e: arrow_flight::error::FlightError) -> (Code, String) {
     match e {
         arrow_flight::error::FlightError::Tonic(status) => {
             (status.code(), status.message().to_string())
@@ -113,7 +121,7 @@ fn code_of(e: arrow_flight::error::FlightError) -> (Code, String) {
     }
 }
 
-fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
+pub(crate) fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
     batches
         .iter()
         .flat_map(|b| {
@@ -130,7 +138,7 @@ fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
 }
 
 /// Run an action and return the body of its one result.
-async fn action(
+pub(crate) async fn action(
     client: &mut FlightSqlServiceClient<Channel>,
     name: &str,
     body: Vec<u8>,
@@ -161,7 +169,7 @@ fn set_schema(schema: &str) -> Vec<u8> {
     .encode_to_vec()
 }
 
-fn rows(batches: &[RecordBatch]) -> usize {
+pub(crate) fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()
 }
 
@@ -415,7 +423,7 @@ async fn authentication() {
     assert_eq!(code, Code::Unauthenticated);
     // Basic auth is exchanged for a token that then works.
     assert!(c.handshake("ann", "wrong").await.is_err());
-    c.handshake("ann", "ann-secret").await.expect("login");
+    c.handshake("ann", "ann-secret-pass").await.expect("login");
     assert!(c.token().is_some());
     assert_eq!(rows(&query(&mut c, "SELECT 1").await), 1);
     server.stop().await;
@@ -426,26 +434,44 @@ async fn limits_cancel_and_timeouts() {
     let slow = "SELECT count(*) AS n FROM generate_series(1, 100000000000)";
     let dir = workspace(
         10,
-        "max_concurrent_queries = 1\nquery_timeout_secs = 2\nquery_memory_limit = \"8MiB\"",
+        "max_concurrent_queries = 1\nquery_timeout_secs = 2\nquery_memory_limit = \"8MiB\"\n\
+         queue_timeout_secs = 1",
     );
     let server = start(&dir).await;
     let mut c = client(server.addr).await;
 
-    // One query runs; a second is RESOURCE_EXHAUSTED until it ends.
+    // A second query waits in line while the first holds the only place, and is planned as
+    // soon as the first has been read.
+    let info = c
+        .execute("SELECT 1 AS one".into(), None)
+        .await
+        .expect("plan");
+    let mut waiting = client(server.addr).await;
+    let second = tokio::spawn(async move { waiting.execute("SELECT 2".into(), None).await });
+    while server
+        .server
+        .counters
+        .waiting
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+    {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(rows(&fetch(&mut c, info).await), 1);
+    let info2 = second.await.expect("task").expect("planned after waiting");
+    assert_eq!(rows(&fetch(&mut c, info2).await), 1);
+
+    // One query runs; another waits its queue time and is RESOURCE_EXHAUSTED.
     let info = c.execute(slow.into(), None).await.expect("plan slow");
     let ticket = info.endpoint[0].ticket.clone().expect("ticket");
     let mut first = c.do_get(ticket).await.expect("start slow");
     let mut other = client(server.addr).await;
-    let info2 = other.execute("SELECT 1".into(), None).await.expect("plan");
-    let ticket2 = info2.endpoint[0].ticket.clone().expect("ticket");
-    let refused = match other.do_get(ticket2).await {
-        Err(e) => code_of(e).0,
-        Ok(stream) => match stream.try_collect::<Vec<_>>().await {
-            Err(e) => code_of(e).0,
-            Ok(_) => Code::Ok,
-        },
+    let refused = match other.execute("SELECT 1".into(), None).await {
+        Err(e) => code_of(e),
+        Ok(_) => (Code::Ok, String::new()),
     };
-    assert_eq!(refused, Code::ResourceExhausted);
+    assert_eq!(refused.0, Code::ResourceExhausted, "{}", refused.1);
+    assert!(refused.1.contains("queue_timeout_secs"), "{}", refused.1);
 
     // The slow one hits its deadline.
     let started = Instant::now();
@@ -645,7 +671,7 @@ async fn thirty_two_concurrent_clients() {
     assert!(errors.is_empty(), "errors: {errors:?}");
     // 8 queries per client cycle through the four: 2 of each per client.
     assert_eq!(total, 32 * 2 * (1 + 3 + 100 + 1));
-    assert_eq!(server.server.running(), 0);
+    assert_eq!(server.server.in_use(), 0);
     let engine = server.server.engine();
     assert_eq!(
         engine.ctx.runtime_env().memory_pool.reserved(),

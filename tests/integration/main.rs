@@ -7,6 +7,7 @@ mod descriptive;
 mod examples;
 mod flight;
 mod generator;
+mod hostile;
 mod identity;
 mod matching;
 mod object_store_s3;
