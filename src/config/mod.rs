@@ -467,6 +467,7 @@ mod tests {
             src.join("error.rs"),
             src.join("values.rs"),
             src.join("text.rs"),
+            src.join("sql_limits.rs"),
         ]);
         for path in &files {
             let text = std::fs::read_to_string(path).expect("source");

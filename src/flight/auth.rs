@@ -2,6 +2,7 @@
 //! handshake is answered with a bearer token of their own, or nobody (anonymous, loopback only).
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_
 use rand::RngCore;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
+
+use super::lockout::Lockout;
 
 /// Base64 with or without padding: Go's Flight client leaves the padding off.
 const BASIC: GeneralPurpose = GeneralPurpose::new(
@@ -27,7 +30,7 @@ const ISSUED_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 pub struct User {
     /// The user's name from the config (`anonymous` without credentials).
     pub name: String,
-    /// The credential used, to key sessions of clients that send no session cookie.
+    /// The credential used (a configured token is handed back at the handshake).
     pub credential: String,
 }
 
@@ -37,6 +40,7 @@ pub struct Authenticator {
     users: BTreeMap<String, String>,
     anonymous: bool,
     issued: Mutex<HashMap<String, (String, Instant)>>,
+    lockout: Lockout,
 }
 
 impl Authenticator {
@@ -51,11 +55,12 @@ impl Authenticator {
             users,
             anonymous,
             issued: Mutex::new(HashMap::new()),
+            lockout: Lockout::default(),
         }
     }
 
-    /// Check the `authorization` header of a call.
-    pub fn check(&self, metadata: &MetadataMap) -> Result<User, Status> {
+    /// Check the `authorization` header of a call from `peer`.
+    pub fn check(&self, metadata: &MetadataMap, peer: Option<IpAddr>) -> Result<User, Status> {
         let header = match metadata.get("authorization") {
             Some(value) => value.to_str().map_err(|_| {
                 Status::unauthenticated("the authorization header is not valid text")
@@ -73,11 +78,11 @@ impl Authenticator {
             }
         };
         if let Some(token) = strip_scheme(header, "bearer") {
-            return self.check_token(token.trim());
+            return self.check_token(token.trim(), peer);
         }
         if let Some(encoded) = strip_scheme(header, "basic") {
             let (name, password) = decode_basic(encoded.trim())?;
-            return self.check_password(&name, &password);
+            return self.check_password(&name, &password, peer);
         }
         if self.anonymous {
             return Ok(User {
@@ -92,7 +97,12 @@ impl Authenticator {
 
     /// Answer a handshake: check the caller and give it a bearer token to use from now on.
     /// A configured token is returned as it is; a basic-auth login gets a new token.
-    pub fn handshake(&self, metadata: &MetadataMap, payload: &[u8]) -> Result<String, Status> {
+    pub fn handshake(
+        &self,
+        metadata: &MetadataMap,
+        payload: &[u8],
+        peer: Option<IpAddr>,
+    ) -> Result<String, Status> {
         let basic = metadata
             .get("authorization")
             .and_then(|v| v.to_str().ok())
@@ -101,8 +111,8 @@ impl Authenticator {
             .transpose()?
             .or_else(|| basic_from_payload(payload));
         let user = match basic {
-            Some((name, password)) => self.check_password(&name, &password)?,
-            None => self.check(metadata)?,
+            Some((name, password)) => self.check_password(&name, &password, peer)?,
+            None => self.check(metadata, peer)?,
         };
         if self.tokens.contains_key(&user.credential) {
             return Ok(user.credential);
@@ -120,7 +130,8 @@ impl Authenticator {
         Ok(token)
     }
 
-    fn check_token(&self, token: &str) -> Result<User, Status> {
+    fn check_token(&self, token: &str, peer: Option<IpAddr>) -> Result<User, Status> {
+        self.lockout.check(None, peer)?;
         let configured = self.tokens.iter().fold(None, |found, (known, user)| {
             if constant_time_eq(known.as_bytes(), token.as_bytes()) {
                 Some(user.clone())
@@ -143,27 +154,44 @@ impl Authenticator {
                 name,
                 credential: token.to_string(),
             }),
-            None => Err(Status::unauthenticated(
+            None => Err(self.failed(None, peer, Status::unauthenticated(
                 "the bearer token is not valid (unknown or expired); check the token or log in again",
-            )),
+            ))),
         }
     }
 
-    fn check_password(&self, name: &str, password: &str) -> Result<User, Status> {
+    fn check_password(
+        &self,
+        name: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<User, Status> {
+        self.lockout.check(Some(name), peer)?;
         let ok = self
             .users
             .get(name)
             .is_some_and(|known| constant_time_eq(known.as_bytes(), password.as_bytes()));
         if ok {
+            self.lockout.succeeded(name, peer);
             Ok(User {
                 name: name.to_string(),
                 credential: format!("basic:{name}"),
             })
         } else {
-            Err(Status::unauthenticated(format!(
-                "basic auth for '{name}' failed: unknown user or wrong password"
-            )))
+            Err(self.failed(
+                Some(name),
+                peer,
+                Status::unauthenticated(format!(
+                    "basic auth for '{name}' failed: unknown user or wrong password"
+                )),
+            ))
         }
+    }
+
+    /// Count a failed login and return its status.
+    fn failed(&self, user: Option<&str>, peer: Option<IpAddr>, status: Status) -> Status {
+        self.lockout.failed(user, peer);
+        status
     }
 }
 
@@ -228,21 +256,23 @@ mod tests {
     fn tokens_basic_logins_and_their_issued_tokens() {
         let a = auth();
         assert_eq!(
-            a.check(&with("Bearer t0k3n-abcdefghijkl"))
+            a.check(&with("Bearer t0k3n-abcdefghijkl"), None)
                 .expect("ok")
                 .name,
             "bi"
         );
-        assert!(a.check(&with("Bearer nope")).is_err());
-        assert!(a.check(&MetadataMap::new()).is_err());
+        assert!(a.check(&with("Bearer nope"), None).is_err());
+        assert!(a.check(&MetadataMap::new(), None).is_err());
         let basic = format!("Basic {}", BASIC.encode("ann:pw!"));
-        let token = a.handshake(&with(&basic), &[]).expect("login");
-        let user = a.check(&with(&format!("Bearer {token}"))).expect("issued");
+        let token = a.handshake(&with(&basic), &[], None).expect("login");
+        let user = a
+            .check(&with(&format!("Bearer {token}")), None)
+            .expect("issued");
         assert_eq!(user.name, "ann");
         let wrong = format!("Basic {}", BASIC.encode("ann:nope"));
         let unpadded = format!("Basic {}", BASIC.encode("ann:pw!").trim_end_matches('='));
         assert!(unpadded.len() < basic.len());
-        assert!(a.handshake(&with(&unpadded), &[]).is_ok());
-        assert!(a.handshake(&with(&wrong), &[]).is_err());
+        assert!(a.handshake(&with(&unpadded), &[], None).is_ok());
+        assert!(a.handshake(&with(&wrong), &[], None).is_err());
     }
 }

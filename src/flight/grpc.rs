@@ -33,7 +33,8 @@ impl Endpoint {
     }
 
     fn authenticate<T>(&self, request: &mut Request<T>) -> Result<(), Status> {
-        let user = self.service.server.auth.check(request.metadata())?;
+        let peer = request.remote_addr().map(|a| a.ip());
+        let user = self.service.server.auth.check(request.metadata(), peer)?;
         request.extensions_mut().insert(user);
         Ok(())
     }

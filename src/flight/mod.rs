@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod grpc;
+pub mod lockout;
 pub mod memory;
 pub mod metadata;
+pub mod places;
 pub mod query;
 pub mod replies;
 pub mod schedule;

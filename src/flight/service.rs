@@ -135,12 +135,13 @@ impl FlightSqlService for Service {
         Status,
     > {
         let metadata = request.metadata().clone();
+        let peer = request.remote_addr().map(|a| a.ip());
         let mut stream = request.into_inner();
         let payload = match stream.next().await {
             Some(Ok(message)) => message.payload.to_vec(),
             _ => Vec::new(),
         };
-        let token = self.server.auth.handshake(&metadata, &payload)?;
+        let token = self.server.auth.handshake(&metadata, &payload, peer)?;
         let reply = HandshakeResponse {
             protocol_version: 0,
             payload: token.clone().into_bytes().into(),

@@ -2,7 +2,7 @@
 //! run), the queries planned and running, prepared statements, sessions and limits.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -13,12 +13,13 @@ use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use rand::RngCore;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::auth::Authenticator;
 use super::memory::QueryPool;
+use super::places::{Counters, Places, QueryRuntime};
 use super::query::{self, AbortOnDrop, Planned, parse_one};
 use super::schedule::RunLog;
 use super::session::{Options, Sessions};
@@ -27,7 +28,6 @@ use super::system_tables::register_system_tables;
 use crate::Engine;
 use crate::config::server::Resolved;
 use crate::functions::registry::{self, Kind};
-use crate::sql_limits::PLANNING_STACK;
 
 /// A prepared statement.
 #[derive(Clone)]
@@ -56,31 +56,6 @@ enum Entry {
     },
 }
 
-/// The runtime queries execute on, apart from the one serving gRPC (a CPU-bound plan must
-/// not delay deadlines, cancels or other clients' calls). Shut down without blocking.
-struct QueryRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for QueryRuntime {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
-        }
-    }
-}
-
-/// Counters for the health action.
-#[derive(Default)]
-pub struct Counters {
-    /// Queries started.
-    pub queries: AtomicU64,
-    /// Queries refused because no place came free within the queue timeout.
-    pub refused: AtomicU64,
-    /// Planned queries dropped because their client did not fetch them in time.
-    pub expired: AtomicU64,
-    /// Queries waiting in line for a place now.
-    pub waiting: AtomicU64,
-}
-
 /// The state every RPC shares.
 pub struct Server {
     engine: RwLock<Arc<Engine>>,
@@ -96,7 +71,7 @@ pub struct Server {
     pub started: Instant,
     /// Counters.
     pub counters: Counters,
-    permits: Arc<Semaphore>,
+    places: Places,
     executor: QueryRuntime,
     queries: Mutex<HashMap<String, (Instant, Entry)>>,
     prepared: Mutex<HashMap<String, Prepared>>,
@@ -150,7 +125,7 @@ impl Server {
             settings.users.clone(),
             settings.anonymous,
         );
-        let permits = Arc::new(Semaphore::new(settings.max_concurrent_queries));
+        let places = Places::new(settings.max_concurrent_queries, settings.queue_timeout);
         prepare_engine(&engine, settings.read_only, &runs)?;
         let threads = engine
             .ctx
@@ -160,15 +135,9 @@ impl Server {
             .execution
             .target_partitions
             .max(1);
-        let executor = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name("c360-query")
-            .thread_stack_size(PLANNING_STACK)
-            .enable_all()
-            .build()
-            .map_err(|e| Status::internal(format!("starting the query runtime: {e}")))?;
+        let executor = QueryRuntime::start(threads)?;
         Ok(Self {
-            executor: QueryRuntime(Some(executor)),
+            executor,
             engine: RwLock::new(Arc::new(engine)),
             settings,
             auth,
@@ -176,7 +145,7 @@ impl Server {
             runs,
             started: Instant::now(),
             counters: Counters::default(),
-            permits,
+            places,
             queries: Mutex::new(HashMap::new()),
             prepared: Mutex::new(HashMap::new()),
         })
@@ -196,17 +165,13 @@ impl Server {
 
     /// Where query plans execute.
     pub fn executor(&self) -> &tokio::runtime::Handle {
-        self.executor
-            .0
-            .as_ref()
-            .map(|r| r.handle())
-            .expect("the query runtime lives as long as the server")
+        self.executor.handle()
     }
 
     /// Places among the concurrent queries in use now: queries being planned, planned and
     /// waiting for their DoGet, or running.
     pub fn in_use(&self) -> usize {
-        self.settings.max_concurrent_queries - self.permits.available_permits()
+        self.places.in_use()
     }
 
     /// Queries (pending, running) now.
@@ -219,50 +184,19 @@ impl Server {
         (pending, queries.len() - pending)
     }
 
-    /// A place among the concurrent queries: at once when one is free, else after waiting in
-    /// line (first come, first served) for at most the queue timeout.
+    /// A place among the concurrent queries (waiting in line for one).
     async fn place(&self) -> Result<OwnedSemaphorePermit, Status> {
-        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
-            return Ok(permit);
-        }
-        self.counters.waiting.fetch_add(1, Ordering::Relaxed);
-        let waited = tokio::time::timeout(
-            self.settings.queue_timeout,
-            Arc::clone(&self.permits).acquire_owned(),
-        )
-        .await;
-        self.counters.waiting.fetch_sub(1, Ordering::Relaxed);
-        match waited {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => {
-                self.counters.refused.fetch_add(1, Ordering::Relaxed);
-                Err(Status::resource_exhausted(format!(
-                    "{} queries are planned or running, the most this server allows ([server] \
-                     max_concurrent_queries), and none finished within {} s ([server] \
-                     queue_timeout_secs); retry later",
-                    self.settings.max_concurrent_queries,
-                    self.settings.queue_timeout.as_secs()
-                )))
-            }
-        }
+        self.places.take(&self.counters).await
     }
 
-    /// Run `work` (parsing and planning) on the query runtime, within the planning time limit;
-    /// the gRPC threads only wait for it.
+    /// Run `work` (parsing and planning) on the query runtime, within the planning time limit.
     async fn on_query_runtime<T: Send + 'static>(
         &self,
         work: impl Future<Output = Result<T, Status>> + Send + 'static,
     ) -> Result<T, Status> {
-        let mut task = AbortOnDrop(self.executor().spawn(work));
-        match tokio::time::timeout(self.settings.planning_timeout, &mut task.0).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(Status::internal(format!("planning stopped: {e}"))),
-            Err(_) => Err(Status::deadline_exceeded(format!(
-                "planning the query took more than {} s ([server] planning_timeout_secs); \
-                 simplify it",
-                self.settings.planning_timeout.as_secs()
-            ))),
-        }
+        self.executor
+            .plan(self.settings.planning_timeout, work)
+            .await
     }
 
     /// A context for one query of `session`: the engine's state with the session's default

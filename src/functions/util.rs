@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef};
 use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -71,6 +71,11 @@ pub fn map_strings(
 }
 
 /// Compare two string arrays row by row with `f`; NULL on either side gives NULL.
+/// The longest string the pairwise comparators (edit distances, Jaro, token sets) take: their
+/// work grows with the product of the two lengths, so two strings of a million characters
+/// would keep a core busy for an hour, out of reach of cancel and timeout.
+pub const MAX_COMPARED_BYTES: usize = 10_000;
+
 pub fn map_string_pairs<T: ArrowPrimitiveType>(
     left: &ArrayRef,
     right: &ArrayRef,
@@ -81,13 +86,25 @@ pub fn map_string_pairs<T: ArrowPrimitiveType>(
         Strings::try_new(left, function)?,
         Strings::try_new(right, function)?,
     );
-    let values: PrimitiveArray<T> = (0..left.len())
-        .map(|i| match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => f(x, y),
-            _ => None,
-        })
-        .collect();
-    Ok(Arc::new(values))
+    let mut values = PrimitiveBuilder::<T>::with_capacity(left.len());
+    for i in 0..left.len() {
+        match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => {
+                let longest = x.len().max(y.len());
+                if longest > MAX_COMPARED_BYTES {
+                    return exec_err!(
+                        "{function}: row {} has a string of {longest} bytes; it compares \
+                         strings of up to {MAX_COMPARED_BYTES} bytes (names, e-mails, \
+                         addresses); compare a prefix such as left(x, 1000)",
+                        i + 1
+                    );
+                }
+                values.append_option(f(x, y));
+            }
+            _ => values.append_null(),
+        }
+    }
+    Ok(Arc::new(values.finish()))
 }
 
 /// A signature of one string-like argument (integers are cast to text) and an optional string

@@ -49,6 +49,11 @@ type Cached = (SystemTime, Arc<dyn Any + Send + Sync>);
 /// The model files of a workspace, shared by the SQL functions of a session.
 pub struct ModelStore {
     dir: PathBuf,
+    /// The folder as the workspace names it (`models`), for messages: clients of a server
+    /// never see the server's absolute paths.
+    shown: PathBuf,
+    /// The workspace's folder: other files (a match model) are shown relative to it.
+    root: PathBuf,
     cache: Mutex<HashMap<String, Cached>>,
 }
 
@@ -65,14 +70,35 @@ fn execution(message: String) -> DataFusionError {
 impl ModelStore {
     /// The store of `workspace` (its `[pipeline] models` folder).
     pub fn new(workspace: &Workspace) -> Self {
-        Self::in_dir(workspace.root.join(&workspace.config.pipeline.models))
+        let models = &workspace.config.pipeline.models;
+        Self {
+            dir: workspace.root.join(models),
+            shown: PathBuf::from(models),
+            root: workspace.root.clone(),
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// A store over `dir`.
     pub fn in_dir(dir: PathBuf) -> Self {
         Self {
+            shown: dir.clone(),
+            root: dir.clone(),
             dir,
             cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `path` (a file of the store) as messages and listings show it: within the folder as
+    /// the workspace names it, such as `models/churn.json`; another file of the workspace
+    /// relative to its folder.
+    pub fn shown(&self, path: &Path) -> PathBuf {
+        if let Ok(within) = path.strip_prefix(&self.dir) {
+            return self.shown.join(within);
+        }
+        match path.strip_prefix(&self.root) {
+            Ok(within) => within.to_path_buf(),
+            Err(_) => path.to_path_buf(),
         }
     }
 
@@ -91,7 +117,7 @@ impl ModelStore {
             return Err(DataFusionError::Plan(format!(
                 "model name '{name}': use letters, digits, '_' and '-' only (it names the file \
                  {}/NAME.json)",
-                self.dir.display()
+                self.shown.display()
             )));
         }
         Ok(self.dir.join(format!("{name}.json")))
@@ -134,7 +160,8 @@ impl ModelStore {
             },
             model,
         };
-        let io = |e: std::io::Error| execution(format!("saving model {}: {e}", path.display()));
+        let shown = self.shown(path);
+        let io = |e: std::io::Error| execution(format!("saving model {}: {e}", shown.display()));
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
@@ -171,7 +198,7 @@ impl ModelStore {
             .map_err(|e| {
                 execution(format!(
                     "model '{name}' is not trained: cannot read {} ({e}); {retrain}",
-                    path.display()
+                    self.shown(path).display()
                 ))
             })?;
         // Keyed by kind too: asking for another kind must read the file (and refuse it).
@@ -184,8 +211,8 @@ impl ModelStore {
             return Ok((header.clone(), Arc::clone(model)));
         }
         let text = std::fs::read_to_string(path)
-            .map_err(|e| execution(format!("model file {}: {e}", path.display())))?;
-        let (header, model) = parse::<T>(path, &text, kind, retrain)?;
+            .map_err(|e| execution(format!("model file {}: {e}", self.shown(path).display())))?;
+        let (header, model) = parse::<T>(&self.shown(path), &text, kind, retrain)?;
         let model = Arc::new(model);
         let stored: Arc<dyn Any + Send + Sync> = Arc::new((header.clone(), Arc::clone(&model)));
         cache.insert(key, (modified, stored));
@@ -201,7 +228,7 @@ impl ModelStore {
             Err(e) => {
                 return Err(execution(format!(
                     "listing models in {}: {e}",
-                    self.dir.display()
+                    self.shown.display()
                 )));
             }
         };

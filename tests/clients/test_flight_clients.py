@@ -134,6 +134,60 @@ def adbc_tests(uri):
     check("not valid" in text, "a wrong token is rejected")
 
 
+def load_test(uri, clients=64, per_client=20):
+    """64 ADBC connections with one token, 20 mixed queries each, at once: zero errors, every
+    answer right, and the latency percentiles printed."""
+    import threading
+
+    import adbc_driver_flightsql.dbapi as flight_sql
+
+    print(f"load: {clients} ADBC clients x {per_client} queries")
+    auth = {"adbc.flight.sql.authorization_header": f"Bearer {TOKEN}"}
+    york = sum(1 for i in range(ROWS) if i % 3 == 1)
+    funnel = ("SELECT count(*) FROM (SELECT city, window_funnel(3600, to_timestamp(id), "
+              "amount >= 10, amount >= 50, amount >= 90) AS level FROM sales WHERE id < 3000 "
+              "GROUP BY city) WHERE level = 3")
+    queries = [
+        ("SELECT amount FROM sales WHERE id = ?", lambda k: (k,), lambda k, r: r == [(float(k % 100),)]),
+        ("SELECT count(*) FROM sales WHERE city = ?", lambda k: ("York",), lambda k, r: r == [(york,)]),
+        (funnel, lambda k: None, lambda k, r: r == [(3,)]),
+    ]
+    latencies, errors, lock = [], [], threading.Lock()
+
+    def client(number):
+        try:
+            with flight_sql.connect(uri, db_kwargs=auth) as conn:
+                cur = conn.cursor()
+                for j in range(per_client):
+                    sql, params, right = queries[(number + j) % len(queries)]
+                    key = number * 1000 + j
+                    started = time.perf_counter()
+                    cur.execute(sql, parameters=params(key))
+                    rows = cur.fetchall()
+                    took = time.perf_counter() - started
+                    if not right(key, rows):
+                        raise AssertionError(f"{sql}: wrong answer {rows}")
+                    with lock:
+                        latencies.append(took)
+        except Exception as e:  # every failure is collected and reported
+            with lock:
+                errors.append(f"client {number}: {e}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    check(not errors, f"{clients * per_client} queries from {clients} clients without an error"
+          + (f": {len(errors)} failed, first {errors[0]}" if errors else ""))
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+    print(f"  load: {len(latencies)} queries in {wall:.1f}s ({len(latencies) / wall:.0f}/s), "
+          f"p50 {pick(0.5):.0f} ms, p99 {pick(0.99):.0f} ms (debug build)")
+
+
 def sqlalchemy_tests(address):
     import flightsql.sqlalchemy  # noqa: F401  (registers the dialect)
     from sqlalchemy import create_engine, inspect, text
@@ -163,6 +217,7 @@ def main():
         proc, uri = start_server(binary, root)
         try:
             adbc_tests(uri)
+            load_test(uri)
             sqlalchemy_tests(uri.split("://", 1)[1])
         finally:
             proc.terminate()

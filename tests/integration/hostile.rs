@@ -83,6 +83,14 @@ async fn deep_and_huge_statements_get_invalid_argument_and_the_server_stays_up()
     );
     assert_eq!(strings(&query(&mut c, &wide).await, "n"), vec!["10"]);
     assert!(health_time(&mut c).await < Duration::from_secs(1));
+    // Messages name the workspace's files as the workspace does, never the server's paths.
+    let (code, message) = outcome(&mut c, "SELECT p_alive('ghost', 1, 2, 3)").await;
+    assert_eq!(code, Code::InvalidArgument, "{message}");
+    assert!(message.contains("models/ghost.json"), "{message}");
+    let root = dir.path().canonicalize().expect("root");
+    for shown in [root.display().to_string(), dir.path().display().to_string()] {
+        assert!(!message.contains(&shown), "{message}");
+    }
     server.stop().await;
 }
 
@@ -224,4 +232,31 @@ fn query_and_run_refuse_deep_sql_with_exit_1_instead_of_aborting() {
         format!("{stdout}{stderr}").contains("max_statement_bytes"),
         "{stdout}{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessed_passwords_are_slowed_then_locked_out() {
+    let dir = workspace(10, "");
+    let server = start(&dir).await;
+    let mut c = client(server.addr).await;
+    c.clear_token();
+    let mut slowed = 0;
+    for _ in 0..10 {
+        let e = c
+            .handshake("ann", "guess")
+            .await
+            .expect_err("wrong password");
+        if e.to_string().contains("failed logins in a row") {
+            slowed += 1;
+        }
+    }
+    // Three free tries, one that sets the first wait; the rapid rest are refused unchecked.
+    assert!(slowed >= 5, "only {slowed} of 10 rapid guesses were slowed");
+    // While the wait lasts even the right password is not checked.
+    let e = c
+        .handshake("ann", "ann-secret-pass")
+        .await
+        .expect_err("waiting");
+    assert!(e.to_string().contains("try again in"), "{e}");
+    server.stop().await;
 }

@@ -68,7 +68,7 @@ impl TableFunctionImpl for ListModels {
                 at,
                 on,
                 metrics,
-                Some(path.display().to_string()),
+                Some(self.store.shown(&path).display().to_string()),
                 problem,
             ]) {
                 column.push(value);

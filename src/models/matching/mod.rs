@@ -91,7 +91,7 @@ impl Matching {
             .store
             .load_file::<MatchModel>(&path, name, KIND, &retrain)?;
         model.check().map_err(|e| {
-            DataFusionError::Execution(format!("match model {}: {e}; {retrain}", path.display()))
+            DataFusionError::Execution(format!("match model {}: {e}; {retrain}", config.model))
         })?;
         let trained: Vec<_> = model.comparisons.iter().map(|c| &c.config).collect();
         let configured: Vec<_> = config.comparisons.iter().collect();
@@ -99,7 +99,7 @@ impl Matching {
             return Err(DataFusionError::Execution(format!(
                 "match model {} was trained with other comparisons than [matching.{name}] \
                  lists now; retrain it with `c360 train {name}`",
-                path.display()
+                config.model
             )));
         }
         Ok((header.trained_at, model))

@@ -165,8 +165,13 @@ impl TableFunctionImpl for MatchingTableFunction {
                 );
             }
         };
-        if !matches!(self.kind, Kind::PreviousIds) {
+        if matches!(self.kind, Kind::PreviousIds) {
+            table_name(function, "the model", &name)?;
+        } else {
             self.matching.config(&name)?;
+        }
+        if let Some(previous) = &previous {
+            table_name(function, "the previous pairs table", previous)?;
         }
         let (kind, matching, schema) = (self.kind, Arc::clone(&self.matching), self.kind.schema());
         let stream_schema = Arc::clone(&schema);
@@ -196,6 +201,24 @@ impl TableFunctionImpl for MatchingTableFunction {
                 })
             }),
         }))
+    }
+}
+
+/// `name` when it names a table the pipeline publishes (lowercase letters, digits and `_`,
+/// not starting with a digit); anything else (a path, a quoted expression) is an error.
+fn table_name(function: &str, what: &str, name: &str) -> Result<()> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        plan_err!(
+            "{function}: {what} '{name}' is not a model name; name a model of the pipeline \
+             (lowercase letters, digits and '_'), such as 'identity_graph'"
+        )
     }
 }
 
