@@ -76,8 +76,9 @@ fn arrow_code(error: &ArrowError) -> Code {
     }
 }
 
-/// An error a UDF or table function wrapped: our own kinds keep their code; anything else
-/// (an object store or network failure) is UNAVAILABLE.
+/// An error a UDF or table function wrapped: our own kinds keep their code, a regular
+/// expression that does not compile is INVALID_ARGUMENT; anything else (an object store or
+/// network failure) is UNAVAILABLE.
 fn external_code(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Code {
     if let Some(e) = error.downcast_ref::<DataFusionError>() {
         return code_of(e);
@@ -87,6 +88,10 @@ fn external_code(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Cod
     }
     if let Some(e) = error.downcast_ref::<ArrowError>() {
         return arrow_code(e);
+    }
+    if error.downcast_ref::<regex::Error>().is_some() {
+        // A pattern that is invalid or compiles too big is the query's fault.
+        return Code::InvalidArgument;
     }
     Code::Unavailable
 }

@@ -127,7 +127,8 @@ pub fn table_functions(homes: &Homes) -> Vec<(&'static str, Arc<dyn TableFunctio
 }
 
 /// Register every c360 function in `ctx`, reading and saving models in the homes of
-/// `workspace`.
+/// `workspace`; the model store is also kept in the session's config (see
+/// [`model_store`]), for the pipeline runner.
 pub fn register_all(ctx: &SessionContext, workspace: &Workspace) -> Result<()> {
     let homes = Homes::new(workspace);
     for udf in scalar_functions(&homes) {
@@ -142,7 +143,16 @@ pub fn register_all(ctx: &SessionContext, workspace: &Workspace) -> Result<()> {
     for (name, udtf) in table_functions(&homes) {
         ctx.register_udtf(name, udtf);
     }
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .set_extension(Arc::clone(&homes.store));
     Ok(())
+}
+
+/// The model store the functions of `ctx` save and read models in.
+pub fn model_store(ctx: &SessionContext) -> Option<Arc<ModelStore>> {
+    ctx.state().config().get_extension::<ModelStore>()
 }
 
 #[cfg(test)]

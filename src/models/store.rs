@@ -55,6 +55,16 @@ pub struct ModelStore {
     /// The workspace's folder: other files (a match model) are shown relative to it.
     root: PathBuf,
     cache: Mutex<HashMap<String, Cached>>,
+    /// During a pipeline run: where the files the run trains are kept until it publishes.
+    staging: Mutex<Option<Staging>>,
+}
+
+/// The model files a run saved, apart from the current ones.
+struct Staging {
+    /// `models/.runs/RUN`.
+    dir: PathBuf,
+    /// The current paths of the files saved so far, in the order they were saved.
+    files: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for ModelStore {
@@ -76,6 +86,7 @@ impl ModelStore {
             shown: PathBuf::from(models),
             root: workspace.root.clone(),
             cache: Mutex::new(HashMap::new()),
+            staging: Mutex::new(None),
         }
     }
 
@@ -86,6 +97,7 @@ impl ModelStore {
             root: dir.clone(),
             dir,
             cache: Mutex::new(HashMap::new()),
+            staging: Mutex::new(None),
         }
     }
 
@@ -162,6 +174,8 @@ impl ModelStore {
         };
         let shown = self.shown(path);
         let io = |e: std::io::Error| execution(format!("saving model {}: {e}", shown.display()));
+        let target = self.stage(path);
+        let path = target.as_path();
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
@@ -193,6 +207,8 @@ impl ModelStore {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
+        let staged = self.current(path);
+        let path = staged.as_path();
         let modified = std::fs::metadata(path)
             .and_then(|m| m.modified())
             .map_err(|e| {
@@ -217,6 +233,99 @@ impl ModelStore {
         let stored: Arc<dyn Any + Send + Sync> = Arc::new((header.clone(), Arc::clone(&model)));
         cache.insert(key, (modified, stored));
         Ok((header, model))
+    }
+
+    /// Keep the model files saved from now on apart (under `models/.runs/RUN`) until
+    /// [`publish_run`](Self::publish_run): a run that fails leaves the current models as they
+    /// were, while its own later models already score with what it trained.
+    pub fn begin_run(&self, run: &str) {
+        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        *staging = Some(Staging {
+            dir: self.dir.join(".runs").join(run),
+            files: Vec::new(),
+        });
+    }
+
+    /// How many files the run has saved so far (to tell which a model's build saved).
+    pub fn staged_count(&self) -> usize {
+        let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        staging.as_ref().map_or(0, |s| s.files.len())
+    }
+
+    /// The files the run saved after the first `from`.
+    pub fn staged_since(&self, from: usize) -> Vec<PathBuf> {
+        let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        staging
+            .as_ref()
+            .map(|s| s.files.iter().skip(from).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Make the run's files `keep` current (each renamed over the current one, atomically),
+    /// then forget the run and delete what it saved besides.
+    pub fn publish_run(&self, keep: &[PathBuf]) -> Result<()> {
+        let dir = {
+            let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+            staging.as_ref().map(|s| s.dir.clone())
+        };
+        if let Some(dir) = dir {
+            for path in keep {
+                let staged = staged_path(&dir, &self.root, path);
+                if !staged.exists() {
+                    continue;
+                }
+                let io = |e: std::io::Error| {
+                    execution(format!(
+                        "publishing model {}: {e}",
+                        self.shown(path).display()
+                    ))
+                };
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io)?;
+                }
+                std::fs::rename(&staged, path).map_err(io)?;
+            }
+        }
+        self.end_run();
+        Ok(())
+    }
+
+    /// Forget the run and delete the files it saved that were not published.
+    pub fn end_run(&self) {
+        let staging = self
+            .staging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(staging) = staging
+            && staging.dir.exists()
+            && let Err(e) = std::fs::remove_dir_all(&staging.dir)
+        {
+            tracing::warn!("removing {}: {e}", self.shown(&staging.dir).display());
+        }
+    }
+
+    /// Where a file saved now at `path` is written: its staged place during a run.
+    fn stage(&self, path: &Path) -> PathBuf {
+        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        match staging.as_mut() {
+            Some(s) => {
+                if !s.files.iter().any(|f| f == path) {
+                    s.files.push(path.to_path_buf());
+                }
+                staged_path(&s.dir, &self.root, path)
+            }
+            None => path.to_path_buf(),
+        }
+    }
+
+    /// Where the current model of `path` is read: the run's own when it saved one.
+    fn current(&self, path: &Path) -> PathBuf {
+        let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        match staging.as_ref() {
+            Some(s) if s.files.iter().any(|f| f == path) => staged_path(&s.dir, &self.root, path),
+            _ => path.to_path_buf(),
+        }
     }
 
     /// The headers of every model file in the folder, by name; files that are not c360
@@ -245,6 +354,16 @@ impl ModelStore {
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
+    }
+}
+
+/// The staged place under `dir` of the model file `path` (a file of the workspace `root`).
+fn staged_path(dir: &Path, root: &Path, path: &Path) -> PathBuf {
+    match path.strip_prefix(root) {
+        Ok(within) => dir.join(within),
+        Err(_) => dir
+            .join("outside")
+            .join(path.file_name().unwrap_or_default()),
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Instant;
 
 use datafusion::arrow::array::{Array, UInt64Array};
@@ -17,6 +18,8 @@ use super::models::{self, Model};
 use super::publish::{self, Output, PublishedModel};
 use crate::Engine;
 use crate::error::{C360Error, Result, strip_context};
+use crate::functions;
+use crate::models::store::ModelStore;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -183,6 +186,10 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let output = Output::open(ctx, workspace)?;
     let version = new_version();
     tracing::info!(models = selected.len(), %version, "run started");
+    // Model files trained by the run become current only when the model that trained them
+    // is published; until then they are kept apart (and dropped with the guard otherwise).
+    let store = StagedModels::begin(functions::model_store(ctx), &version);
+    let mut trained: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut built: BTreeMap<String, u64> = BTreeMap::new();
@@ -194,9 +201,12 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
             Some(upstream) => Status::Skipped {
                 because: upstream.clone(),
             },
-            None => match build(engine, &output, model, &version).await {
-                Ok(rows) => Status::Ok { rows },
-                Err(error) => {
+            None => match (store.mark(), build(engine, &output, model, &version).await) {
+                (mark, Ok(rows)) => {
+                    trained.insert(model.name.clone(), store.since(mark));
+                    Status::Ok { rows }
+                }
+                (_, Err(error)) => {
                     output.delete_version(&model.name, &version).await.ok();
                     Status::Failed { error }
                 }
@@ -240,6 +250,13 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         )
         .await?;
     }
+    let keep: Vec<std::path::PathBuf> = built
+        .keys()
+        .filter_map(|name| trained.get(name))
+        .flatten()
+        .cloned()
+        .collect();
+    store.publish(&keep)?;
     Ok(RunSummary {
         outcomes,
         output: output.location.clone(),
@@ -383,6 +400,45 @@ async fn write_model(
 }
 
 /// Switch the manifest to the new versions, then remove versions no reader needs.
+/// The run's view of the model store: files saved during the run are staged, and published
+/// or dropped at its end (dropped too when the run stops early).
+struct StagedModels(Option<Arc<ModelStore>>);
+
+impl StagedModels {
+    fn begin(store: Option<Arc<ModelStore>>, version: &str) -> Self {
+        if let Some(store) = &store {
+            store.begin_run(version);
+        }
+        Self(store)
+    }
+
+    fn mark(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| s.staged_count())
+    }
+
+    fn since(&self, mark: usize) -> Vec<std::path::PathBuf> {
+        self.0
+            .as_ref()
+            .map(|s| s.staged_since(mark))
+            .unwrap_or_default()
+    }
+
+    fn publish(&self, keep: &[std::path::PathBuf]) -> Result<()> {
+        match &self.0 {
+            Some(store) => store.publish_run(keep).map_err(C360Error::from),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for StagedModels {
+    fn drop(&mut self) {
+        if let Some(store) = &self.0 {
+            store.end_run();
+        }
+    }
+}
+
 async fn publish_versions(
     output: &Output,
     built: &BTreeMap<String, u64>,

@@ -210,6 +210,39 @@ def sqlalchemy_tests(address):
         check(conn.execute(text("SELECT 2")).scalar() == 2, "connect with a token")
 
 
+def stop_while_busy(proc, uri):
+    """SIGTERM while a long query streams: the server cancels it and exits within 5 s."""
+    import threading
+
+    import adbc_driver_flightsql.dbapi as flight_sql
+
+    auth = {"adbc.flight.sql.authorization_header": f"Bearer {TOKEN}"}
+    outcome = {}
+
+    def long_query():
+        try:
+            with flight_sql.connect(uri, db_kwargs=auth) as conn:
+                cur = conn.cursor()
+                cur.execute("SELECT count(*) FROM generate_series(1, 100000000000)")
+                cur.fetchall()
+                outcome["error"] = None
+        except Exception as e:  # the cancelled query's error
+            outcome["error"] = str(e)
+
+    thread = threading.Thread(target=long_query)
+    thread.start()
+    time.sleep(1)  # let the query start; the check below does not depend on it
+    started = time.time()
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("c360 serve did not stop within 5 s of SIGTERM")
+    thread.join(timeout=10)
+    check(proc.returncode == 0, f"SIGTERM stops the server in {time.time() - started:.1f}s, exit 0")
+    check(outcome.get("error") is not None, "the running query ends with an error, not a result")
+
+
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory() as root:
@@ -219,11 +252,9 @@ def main():
             adbc_tests(uri)
             load_test(uri)
             sqlalchemy_tests(uri.split("://", 1)[1])
+            stop_while_busy(proc, uri)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            if proc.poll() is None:
                 proc.kill()
         log = open(os.path.join(root, "serve.log")).read()
         check("c360::query" in log and "user=bi" in log, "the server logs one line per query")

@@ -83,6 +83,14 @@ async fn deep_and_huge_statements_get_invalid_argument_and_the_server_stays_up()
     );
     assert_eq!(strings(&query(&mut c, &wide).await, "n"), vec!["10"]);
     assert!(health_time(&mut c).await < Duration::from_secs(1));
+    // A regular expression that compiles too big is the query's fault, whichever function.
+    for sql in [
+        "SELECT regexp_like('aaa', repeat('(a{100}){100}', 50))",
+        "SELECT regexp_replace('aaa', repeat('(a{100}){100}', 50), 'x')",
+    ] {
+        let (code, message) = outcome(&mut c, sql).await;
+        assert_eq!(code, Code::InvalidArgument, "{sql}: {message}");
+    }
     // Messages name the workspace's files as the workspace does, never the server's paths.
     let (code, message) = outcome(&mut c, "SELECT p_alive('ghost', 1, 2, 3)").await;
     assert_eq!(code, Code::InvalidArgument, "{message}");

@@ -368,3 +368,78 @@ async fn a_model_reading_a_broken_source_fails_alone() {
         other => panic!("expected a failure, got {other:?}"),
     }
 }
+
+/// A workspace whose run trains a classifier (`toy_model`) from a table it builds itself.
+fn training_workspace() -> tempfile::TempDir {
+    let dir = workspace("");
+    write(
+        dir.path(),
+        "sql/labelled.sql",
+        "SELECT CAST(value AS BIGINT) AS id, value % 2 = 0 AS churned, \
+         CAST(value % 7 AS DOUBLE) + CAST(value % 2 AS DOUBLE) AS x \
+         FROM generate_series(1, 400)",
+    );
+    write(
+        dir.path(),
+        "sql/toy_model.sql",
+        "SELECT * FROM train_classifier('toy', 'labelled', 'churned', 'id')",
+    );
+    dir
+}
+
+async fn run_all_or_nothing(dir: &Path) -> pipeline::RunSummary {
+    let engine = open(dir).await.expect("open");
+    let options = RunOptions {
+        all_or_nothing: true,
+        ..RunOptions::default()
+    };
+    pipeline::run(&engine, &options).await.expect("run")
+}
+
+#[tokio::test]
+async fn a_model_file_trained_by_a_run_becomes_current_only_when_the_run_publishes() {
+    let dir = training_workspace();
+    let model = dir.path().join("models/toy.json");
+    // A model that fails: with all-or-nothing nothing is published, so the trained file must
+    // not appear either.
+    write(dir.path(), "sql/broken.sql", "SELECT nope FROM labelled");
+    let summary = run_all_or_nothing(dir.path()).await;
+    assert!(matches!(
+        summary.status("toy_model"),
+        Some(Status::Ok { .. })
+    ));
+    assert!(matches!(
+        summary.status("broken"),
+        Some(Status::Failed { .. })
+    ));
+    assert!(
+        !model.exists(),
+        "a run that published nothing left models/toy.json"
+    );
+    assert!(
+        !dir.path().join("models/.runs").exists()
+            || std::fs::read_dir(dir.path().join("models/.runs"))
+                .expect("runs")
+                .next()
+                .is_none(),
+        "the run's staged files are removed"
+    );
+    // Fixed, the run publishes and its model is current.
+    std::fs::remove_file(dir.path().join("sql/broken.sql")).expect("remove");
+    let summary = run_all_or_nothing(dir.path()).await;
+    assert!(matches!(
+        summary.status("toy_model"),
+        Some(Status::Ok { .. })
+    ));
+    let first = std::fs::read_to_string(&model).expect("published model");
+    // A later run that trains on other rows and fails leaves the published model as it was.
+    write(
+        dir.path(),
+        "sql/labelled.sql",
+        "SELECT CAST(value AS BIGINT) AS id, value % 3 = 0 AS churned, \
+         CAST(value % 5 AS DOUBLE) AS x FROM generate_series(1, 900)",
+    );
+    write(dir.path(), "sql/broken.sql", "SELECT nope FROM labelled");
+    run_all_or_nothing(dir.path()).await;
+    assert_eq!(std::fs::read_to_string(&model).expect("model"), first);
+}
