@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod shell;
 pub mod sources;
 pub mod sql_limits;
+pub mod stop;
 pub mod text;
 pub mod values;
 

@@ -150,10 +150,14 @@ impl Authenticator {
             }
         };
         match name {
-            Some(name) => Ok(User {
-                name,
-                credential: token.to_string(),
-            }),
+            Some(name) => {
+                // A valid token clears the failures counted against its peer address.
+                self.lockout.succeeded(None, peer);
+                Ok(User {
+                    name,
+                    credential: token.to_string(),
+                })
+            }
             None => Err(self.failed(None, peer, Status::unauthenticated(
                 "the bearer token is not valid (unknown or expired); check the token or log in again",
             ))),
@@ -172,7 +176,7 @@ impl Authenticator {
             .get(name)
             .is_some_and(|known| constant_time_eq(known.as_bytes(), password.as_bytes()));
         if ok {
-            self.lockout.succeeded(name, peer);
+            self.lockout.succeeded(Some(name), peer);
             Ok(User {
                 name: name.to_string(),
                 credential: format!("basic:{name}"),

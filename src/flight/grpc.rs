@@ -49,21 +49,20 @@ impl Endpoint {
         let session = super::session::key(request.metadata(), &user.name, request.remote_addr());
         match command {
             Command::CommandStatementQuery(query) => {
-                let (handle, schema) = server
-                    .plan(&user.name, &session, &query.query, None)
-                    .await?;
-                server.cancel(&handle, &user.name);
+                let schema = server.schema(&session, &query.query, None).await?;
                 Ok(schema.as_ref().clone())
             }
             Command::CommandPreparedStatementQuery(command) => {
                 let handle = handle_text(&command.prepared_statement_handle)?;
                 let prepared = server.prepared(&handle, &user.name)?;
-                if prepared.values.is_none() && !prepared.parameter_schema.fields().is_empty() {
-                    // Not bound yet: the schema the statement was prepared with.
+                if prepared.values.is_none() {
+                    // Not bound (yet): the schema the statement was prepared with.
                     return Ok(prepared.dataset_schema.as_ref().clone());
                 }
-                let (query, schema) = server.plan_prepared(&user.name, &handle).await?;
-                server.cancel(&query, &user.name);
+                let values = prepared.values.as_deref();
+                let schema = server
+                    .schema(&prepared.session, &prepared.sql, values)
+                    .await?;
                 Ok(schema.as_ref().clone())
             }
             other => {

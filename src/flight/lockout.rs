@@ -88,9 +88,9 @@ impl Lockout {
     }
 
     /// Clear the records of a successful login.
-    pub fn succeeded(&self, user: &str, peer: Option<IpAddr>) {
+    pub fn succeeded(&self, user: Option<&str>, peer: Option<IpAddr>) {
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys(Some(user), peer) {
+        for key in keys(user, peer) {
             records.remove(&key);
         }
     }
@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         // The same peer guessing another user's password waits too.
         assert!(lockout.check(Some("bob"), peer).is_err());
-        lockout.succeeded("ann", peer);
+        lockout.succeeded(Some("ann"), peer);
         assert!(lockout.check(Some("ann"), peer).is_ok());
     }
 }

@@ -101,19 +101,21 @@ impl QueryRuntime {
             .expect("the query runtime lives as long as the server")
     }
 
-    /// Run `work` (parsing and planning) here within `limit`; the caller only waits.
-    pub async fn plan<T: Send + 'static>(
+    /// Run `work` here within `limit` (the caller only waits); past it the work is dropped
+    /// and the error names `what` ran too long and the `[server]` setting that limits it.
+    pub async fn run<T: Send + 'static>(
         &self,
         limit: Duration,
+        (what, setting): (&str, &str),
         work: impl Future<Output = Result<T, Status>> + Send + 'static,
     ) -> Result<T, Status> {
         let mut task = AbortOnDrop(self.handle().spawn(work));
         match tokio::time::timeout(limit, &mut task.0).await {
             Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(Status::internal(format!("planning stopped: {e}"))),
+            Ok(Err(e)) => Err(Status::internal(format!("{what} stopped: {e}"))),
             Err(_) => Err(Status::deadline_exceeded(format!(
-                "planning the query took more than {} s ([server] planning_timeout_secs); \
-                 simplify it",
+                "{what} took more than {} s ([server] {setting}); simplify it or ask an \
+                 administrator to raise the limit",
                 limit.as_secs()
             ))),
         }

@@ -12,16 +12,18 @@ use arrow_flight::error::FlightError;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value, visit_expressions_mut};
 use futures::{Stream, StreamExt, TryStreamExt};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Status;
 
 use super::memory::QueryPool;
@@ -120,18 +122,47 @@ pub struct Planned {
     pub pool: Option<Arc<QueryPool>>,
     /// Cancels it.
     pub cancel: CancellationToken,
+    /// The memory its constants take, held until it ends.
+    pub constants: MemoryReservation,
 }
 
 /// The physical plan of a logical one, with the task context it runs in (DDL and DML, when
-/// allowed, take effect here).
+/// allowed, take effect here) and a reservation, in the query's memory pool, of the
+/// constants the plan holds (a folded `repeat('x', 10000000)` is 10 MB held from planning
+/// until the query ends, read or not): a plan whose constants do not fit is refused.
 pub async fn physical(
     ctx: &SessionContext,
     plan: LogicalPlan,
-) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>), DataFusionError> {
+    user: &str,
+) -> Result<(Arc<dyn ExecutionPlan>, Arc<TaskContext>, MemoryReservation), DataFusionError> {
     let df = ctx.execute_logical_plan(plan).await?;
     let task = Arc::new(df.task_ctx());
-    let physical = df.create_physical_plan().await?;
-    Ok((physical, task))
+    let (state, plan) = df.into_parts();
+    let optimized = state.optimize(&plan)?;
+    let constants = MemoryConsumer::new(format!("constants of a query planned for {user}"))
+        .register(task.memory_pool());
+    constants.try_grow(constants_size(&optimized))?;
+    let physical = state
+        .query_planner()
+        .create_physical_plan(&optimized, &state)
+        .await?;
+    Ok((physical, task, constants))
+}
+
+/// The bytes of the constants in `plan` and its subqueries.
+fn constants_size(plan: &LogicalPlan) -> usize {
+    let mut bytes = 0;
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                if let Expr::Literal(value, _) = e {
+                    bytes += value.size();
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    bytes
 }
 
 /// The session state a query runs in.
@@ -237,6 +268,7 @@ pub fn stream<P: Send + 'static>(
         _producer: producer,
         schema: Arc::clone(&planned.schema),
         cancel: planned.cancel.clone(),
+        _stop_work: planned.cancel.clone().drop_guard(),
         deadline,
         timeout,
         log: Arc::clone(&log),
@@ -274,6 +306,9 @@ struct Running<P> {
     _producer: AbortOnDrop<()>,
     schema: SchemaRef,
     cancel: CancellationToken,
+    /// However the stream ends (read to the end, cancelled, past its deadline, its client
+    /// gone), the query's stop is cancelled, so kernels still busy with it stop too.
+    _stop_work: DropGuard,
     deadline: tokio::time::Instant,
     timeout: std::time::Duration,
     log: Arc<QueryLog>,

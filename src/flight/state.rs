@@ -20,7 +20,7 @@ use tonic::Status;
 use super::auth::Authenticator;
 use super::memory::QueryPool;
 use super::places::{Counters, Places, QueryRuntime};
-use super::query::{self, AbortOnDrop, Planned, parse_one};
+use super::query::{self, Planned, parse_one};
 use super::schedule::RunLog;
 use super::session::{Options, Sessions};
 use super::status::{from_c360, from_datafusion};
@@ -28,6 +28,7 @@ use super::system_tables::register_system_tables;
 use crate::Engine;
 use crate::config::server::Resolved;
 use crate::functions::registry::{self, Kind};
+use crate::stop::Stop;
 
 /// A prepared statement.
 #[derive(Clone)]
@@ -184,26 +185,12 @@ impl Server {
         (pending, queries.len() - pending)
     }
 
-    /// A place among the concurrent queries (waiting in line for one).
-    async fn place(&self) -> Result<OwnedSemaphorePermit, Status> {
-        self.places.take(&self.counters).await
-    }
-
-    /// Run `work` (parsing and planning) on the query runtime, within the planning time limit.
-    async fn on_query_runtime<T: Send + 'static>(
-        &self,
-        work: impl Future<Output = Result<T, Status>> + Send + 'static,
-    ) -> Result<T, Status> {
-        self.executor
-            .plan(self.settings.planning_timeout, work)
-            .await
-    }
-
     /// A context for one query of `session`: the engine's state with the session's default
-    /// catalog and schema and the query's own memory pool.
-    fn context(&self, options: &Options) -> (SessionContext, Option<Arc<QueryPool>>) {
+    /// catalog and schema, the query's own memory pool and its stop (see [`crate::stop`]).
+    fn context(&self, options: &Options, stop: Stop) -> (SessionContext, Option<Arc<QueryPool>>) {
         let engine = self.engine();
         let mut state = engine.ctx.state();
+        state.config_mut().options_mut().extensions.insert(stop);
         let catalog = &mut state.config_mut().options_mut().catalog;
         if let Some(c) = &options.catalog {
             catalog.default_catalog = c.clone();
@@ -252,6 +239,45 @@ impl Server {
         Ok(plan)
     }
 
+    /// Take a place among the concurrent queries (waiting in line for one), then, on the
+    /// query runtime and within the planning time limit, plan `sql` for `session` with
+    /// `values` bound and finish with `then`. Returns the place, the query's stop token
+    /// (cancelled here when planning fails or runs out of time, so folding constants stops
+    /// too) and what `then` made.
+    async fn planned<T, F, Fut>(
+        self: &Arc<Self>,
+        session: &str,
+        sql: &str,
+        values: Option<&[ScalarValue]>,
+        then: F,
+    ) -> Result<(OwnedSemaphorePermit, CancellationToken, T), Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(SessionContext, Option<Arc<QueryPool>>, LogicalPlan) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, Status>> + Send + 'static,
+    {
+        let place = self.places.take(&self.counters).await?;
+        let stop = CancellationToken::new();
+        let stop_on_failure = stop.clone().drop_guard();
+        let server = Arc::clone(self);
+        let options = self.sessions.get(session);
+        let (text, values) = (sql.to_string(), values.map(<[ScalarValue]>::to_vec));
+        let work = async move {
+            let (ctx, pool) = server.context(&options, Stop::new(stop));
+            let mut plan = server.logical(&ctx, &text).await?;
+            if let Some(values) = values {
+                plan = query::bind(plan, &values)?;
+            }
+            then(ctx, pool, plan).await
+        };
+        let planning = ("planning the query", "planning_timeout_secs");
+        let made = self
+            .executor
+            .run(self.settings.planning_timeout, planning, work)
+            .await?;
+        Ok((place, stop_on_failure.disarm(), made))
+    }
+
     /// Plan a query (with bound parameters for a prepared one) and keep it for its DoGet;
     /// returns its handle and schema. The query holds a place among the concurrent queries
     /// from here until its result is read, or until it expires unread.
@@ -263,29 +289,21 @@ impl Server {
         values: Option<&[ScalarValue]>,
     ) -> Result<(String, SchemaRef), Status> {
         let started = Instant::now();
-        let permit = self.place().await?;
-        let server = Arc::clone(self);
-        let options = self.sessions.get(session);
-        let (text, values) = (sql.to_string(), values.map(<[ScalarValue]>::to_vec));
-        let (plan, task, pool) = self
-            .on_query_runtime(async move {
-                let (ctx, pool) = server.context(&options);
-                let mut plan = server.logical(&ctx, &text).await?;
+        let bound = values.is_some();
+        let owner = user.to_string();
+        let (permit, cancel, (plan, task, pool, constants)) = self
+            .planned(session, sql, values, move |ctx, pool, plan| async move {
                 let params = query::parameters(&plan)?;
-                match values {
-                    Some(values) => plan = query::bind(plan, &values)?,
-                    None if !params.is_empty() => {
-                        return Err(Status::invalid_argument(format!(
-                            "the statement has {} parameter(s); prepare it and bind values first",
-                            params.len()
-                        )));
-                    }
-                    None => {}
+                if !bound && !params.is_empty() {
+                    return Err(Status::invalid_argument(format!(
+                        "the statement has {} parameter(s); prepare it and bind values first",
+                        params.len()
+                    )));
                 }
-                let (plan, task) = query::physical(&ctx, plan)
+                let (plan, task, constants) = query::physical(&ctx, plan, &owner)
                     .await
                     .map_err(|e| from_datafusion(&e))?;
-                Ok((plan, task, pool))
+                Ok((plan, task, pool, constants))
             })
             .await?;
         let schema = query::wire_schema(&plan.schema());
@@ -298,7 +316,8 @@ impl Server {
             schema: Arc::clone(&schema),
             started,
             pool,
-            cancel: CancellationToken::new(),
+            cancel,
+            constants,
         };
         self.queries
             .lock()
@@ -439,15 +458,8 @@ impl Server {
         session: &str,
         sql: &str,
     ) -> Result<String, Status> {
-        let _place = self.place().await?;
-        let server = Arc::clone(self);
-        let options = self.sessions.get(session);
-        let text = sql.to_string();
-        let plan = self
-            .on_query_runtime(async move {
-                let (ctx, _) = server.context(&options);
-                server.logical(&ctx, &text).await
-            })
+        let (_place, _, plan) = self
+            .planned(session, sql, None, |_, _, plan| async move { Ok(plan) })
             .await?;
         let changes = matches!(
             plan,
@@ -479,6 +491,21 @@ impl Server {
             .unwrap_or_else(|e| e.into_inner())
             .insert(handle.clone(), prepared);
         Ok(handle)
+    }
+
+    /// The result schema of `sql` with `values` bound (GetSchema): planned, not kept.
+    pub async fn schema(
+        self: &Arc<Self>,
+        session: &str,
+        sql: &str,
+        values: Option<&[ScalarValue]>,
+    ) -> Result<SchemaRef, Status> {
+        let (_place, _, schema) = self
+            .planned(session, sql, values, |_, _, plan| async move {
+                Ok(query::wire_schema(plan.schema().as_arrow()))
+            })
+            .await?;
+        Ok(schema)
     }
 
     /// A prepared statement of `user`.
@@ -518,20 +545,12 @@ impl Server {
         sql: &str,
         values: Option<&[ScalarValue]>,
     ) -> Result<i64, Status> {
-        let _place = self.place().await?;
-        let server = Arc::clone(self);
-        let options = self.sessions.get(session);
-        let (text, values) = (sql.to_string(), values.map(<[ScalarValue]>::to_vec));
-        let (ctx, plan) = self
-            .on_query_runtime(async move {
-                let (ctx, _) = server.context(&options);
-                let mut plan = server.logical(&ctx, &text).await?;
-                if let Some(values) = values {
-                    plan = query::bind(plan, &values)?;
-                }
+        let (_place, stop, (ctx, plan)) = self
+            .planned(session, sql, values, |ctx, _, plan| async move {
                 Ok((ctx, plan))
             })
             .await?;
+        let _stop_when_done = stop.drop_guard();
         let run = async move {
             ctx.execute_logical_plan(plan)
                 .await
@@ -540,13 +559,11 @@ impl Server {
                 .await
                 .map_err(|e| from_datafusion(&e))
         };
-        let mut task = AbortOnDrop(self.executor().spawn(run));
-        let batches = tokio::time::timeout(self.settings.query_timeout, &mut task.0)
-            .await
-            .map_err(|_| {
-                Status::deadline_exceeded("the statement took longer than query_timeout_secs")
-            })?
-            .map_err(|e| Status::internal(format!("the statement stopped: {e}")))??;
+        let limit = ("the statement", "query_timeout_secs");
+        let batches = self
+            .executor
+            .run(self.settings.query_timeout, limit, run)
+            .await?;
         let count = batches
             .first()
             .filter(|b| b.num_columns() == 1 && b.num_rows() == 1)

@@ -88,6 +88,8 @@ pub fn map_string_pairs<T: ArrowPrimitiveType>(
     );
     let mut values = PrimitiveBuilder::<T>::with_capacity(left.len());
     for i in 0..left.len() {
+        // One pair can take a tenth of a second: a cancelled query stops between pairs.
+        crate::stop::check(function)?;
         match (a.get(i), b.get(i)) {
             (Some(x), Some(y)) => {
                 let longest = x.len().max(y.len());
@@ -164,6 +166,7 @@ macro_rules! string_udf {
                 &self,
                 args: datafusion::logical_expr::ScalarFunctionArgs,
             ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                let _stop = $crate::stop::Stop::of(&args.config_options).enter();
                 $crate::functions::util::invoke(&args.args, $kernel)
             }
 

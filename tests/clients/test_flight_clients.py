@@ -210,6 +210,21 @@ def sqlalchemy_tests(address):
         check(conn.execute(text("SELECT 2")).scalar() == 2, "connect with a token")
 
 
+def running_queries(uri):
+    """The number of running queries, from the server's health action."""
+    import json
+
+    import pyarrow.flight as flight
+
+    client = flight.FlightClient(uri)
+    options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {TOKEN}".encode())])
+    try:
+        body = next(iter(client.do_action(flight.Action("health", b""), options))).body
+        return json.loads(body.to_pybytes())["running_queries"]
+    finally:
+        client.close()
+
+
 def stop_while_busy(proc, uri):
     """SIGTERM while a long query streams: the server cancels it and exits within 5 s."""
     import threading
@@ -221,17 +236,20 @@ def stop_while_busy(proc, uri):
 
     def long_query():
         try:
-            with flight_sql.connect(uri, db_kwargs=auth) as conn:
-                cur = conn.cursor()
-                cur.execute("SELECT count(*) FROM generate_series(1, 100000000000)")
-                cur.fetchall()
-                outcome["error"] = None
+            with flight_sql.connect(uri, db_kwargs=auth, autocommit=True) as conn:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM generate_series(1, 100000000000)")
+                    cur.fetchall()
+                    outcome["error"] = None
         except Exception as e:  # the cancelled query's error
             outcome["error"] = str(e)
 
     thread = threading.Thread(target=long_query)
     thread.start()
-    time.sleep(1)  # let the query start; the check below does not depend on it
+    deadline = time.time() + 30
+    while running_queries(uri) < 1:
+        check(time.time() < deadline, "the long query starts within 30 s")
+        time.sleep(0.05)
     started = time.time()
     proc.terminate()
     try:

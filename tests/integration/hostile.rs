@@ -21,7 +21,7 @@ fn chain(terms: usize, op: &str) -> String {
 }
 
 /// The code and message a statement gets.
-async fn outcome(c: &mut FlightSqlServiceClient<Channel>, sql: &str) -> (Code, String) {
+pub(crate) async fn outcome(c: &mut FlightSqlServiceClient<Channel>, sql: &str) -> (Code, String) {
     match c.execute(sql.to_string(), None).await {
         Err(e) => code_of(e),
         Ok(info) => {

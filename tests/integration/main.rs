@@ -8,6 +8,7 @@ mod examples;
 mod flight;
 mod generator;
 mod hostile;
+mod hostile_work;
 mod identity;
 mod matching;
 mod object_store_s3;

@@ -15,6 +15,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::functions::deferred::DeferredTable;
 use crate::models::kmeans;
+use crate::stop::Stop;
 use crate::values::{integer, quote, text};
 
 pub const USAGE: &str = "kmeans_segments(table, key, k, seed, feature, ...) with the table, key and \
@@ -95,12 +96,13 @@ async fn fit(ctx: &SessionContext, spec: &Spec, schema: &SchemaRef) -> Result<Re
     let columns = spec
         .features
         .iter()
-        .map(|f| format!("CAST({} AS DOUBLE)", quote(f)))
+        .enumerate()
+        .map(|(i, f)| format!("CAST({} AS DOUBLE) AS feature_{i}", quote(f)))
         .collect::<Vec<_>>()
         .join(", ");
     let key = quote(&spec.key);
     let sql = format!(
-        "SELECT CAST({key} AS VARCHAR), {columns} FROM {} WHERE {key} IS NOT NULL ORDER BY 1",
+        "SELECT CAST({key} AS VARCHAR) AS key, {columns} FROM {} WHERE {key} IS NOT NULL ORDER BY 1",
         quote(&spec.table)
     );
     let batches = ctx
@@ -130,8 +132,13 @@ async fn fit(ctx: &SessionContext, spec: &Spec, schema: &SchemaRef) -> Result<Re
             );
         }
     }
-    let segmentation = kmeans::segment(&rows, spec.features.len(), spec.k, spec.seed)
-        .map_err(|e| DataFusionError::Execution(format!("kmeans_segments: {e}")))?;
+    let (features, k, seed) = (spec.features.len(), spec.k, spec.seed);
+    let segmentation = Stop::of_session(ctx)
+        .blocking("kmeans_segments", move || {
+            kmeans::segment(&rows, features, k, seed)
+                .map_err(|e| DataFusionError::Execution(format!("kmeans_segments: {e}")))
+        })
+        .await?;
     Ok(RecordBatch::try_new(
         Arc::clone(schema),
         vec![

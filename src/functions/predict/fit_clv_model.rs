@@ -16,6 +16,7 @@ use crate::functions::deferred::DeferredTable;
 use crate::models::clv::{self, ClvModel, KIND, PurchaseKind, Summary, periods_per_month};
 use crate::models::metric_rows::MetricRows;
 use crate::models::store::ModelStore;
+use crate::stop::Stop;
 use crate::values::{quote, text};
 
 const NAME: &str = "fit_clv_model";
@@ -184,13 +185,13 @@ async fn fit(
     };
     let kind = spec.kind;
     // The fit is CPU work: off the async threads.
-    let (purchase, spend) = tokio::task::spawn_blocking(move || {
-        let purchase = clv::fit_purchase(kind, &customers);
-        let spend = monetary.then(|| clv::fit_spend(&customers));
-        (purchase, spend)
-    })
-    .await
-    .map_err(|e| failed("fitting", e.to_string()))?;
+    let (purchase, spend) = Stop::of_session(ctx)
+        .blocking(NAME, move || {
+            let purchase = clv::fit_purchase(kind, &customers);
+            let spend = monetary.then(|| clv::fit_spend(&customers));
+            Ok((purchase, spend))
+        })
+        .await?;
     let purchase = purchase.map_err(|e| failed("purchase model", e))?;
     let spend = spend.transpose().map_err(|e| failed("spend model", e))?;
     let model = ClvModel {

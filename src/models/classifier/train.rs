@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 use forust_ml::gradientbooster::ImportanceMethod;
 
@@ -19,6 +19,7 @@ use crate::models::training::rows::{
     check_holdout_columns, check_labels, features_of, matrix, read_labelled,
 };
 use crate::models::training::{self, Spec};
+use crate::stop::Stop;
 
 pub const NAME: &str = "train_classifier";
 
@@ -43,24 +44,24 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
         .transpose()?;
     let labels = training.labels.clone();
     let features_for_fit = features.clone();
-    let model = tokio::task::spawn_blocking(move || -> Result<ClassifierModel> {
-        let booster = boost(NAME, &data, rows, features_for_fit.len(), &labels)?;
-        let mut model = ClassifierModel {
-            label: String::new(),
-            features: features_for_fit,
-            training_rows: rows,
-            training: evaluate(&[], &[]),
-            holdout: None,
-            score_percentiles: Vec::new(),
-            booster,
-        };
-        let scores = model.probabilities(&data, rows);
-        model.training = evaluate(&scores, &labels);
-        model.score_percentiles = percentiles(&scores);
-        Ok(model)
-    })
-    .await
-    .map_err(|e| DataFusionError::Execution(format!("{NAME}: training stopped: {e}")))??;
+    let model = Stop::of_session(ctx)
+        .blocking(NAME, move || -> Result<ClassifierModel> {
+            let booster = boost(NAME, &data, rows, features_for_fit.len(), &labels)?;
+            let mut model = ClassifierModel {
+                label: String::new(),
+                features: features_for_fit,
+                training_rows: rows,
+                training: evaluate(&[], &[]),
+                holdout: None,
+                score_percentiles: Vec::new(),
+                booster,
+            };
+            let scores = model.probabilities(&data, rows);
+            model.training = evaluate(&scores, &labels);
+            model.score_percentiles = percentiles(&scores);
+            Ok(model)
+        })
+        .await?;
     let mut model = model;
     model.label = spec.label.clone();
     if let (Some(h), Some(data)) = (&holdout, &holdout_data) {

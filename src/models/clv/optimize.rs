@@ -31,6 +31,7 @@ impl<F: Fn(&[f64]) -> f64> CostFunction for LogSpace<'_, F> {
     type Output = f64;
 
     fn cost(&self, log_params: &Self::Param) -> Result<f64, Error> {
+        crate::stop::check("the fit").map_err(|e| Error::msg(e.to_string()))?;
         let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
         let value = (self.objective)(&params);
         // Outside the region where the likelihood is defined: a wall the simplex turns from.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DataFusionError, Result, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::prelude::SessionContext;
 
 use super::metrics::{MulticlassMetrics, evaluate_classes};
@@ -21,6 +21,7 @@ use crate::models::training::rows::{
     TrainingRows, check_holdout_columns, features_of, matrix, read_rows,
 };
 use crate::models::training::{self, Spec};
+use crate::stop::Stop;
 
 pub const NAME: &str = "train_multiclass";
 
@@ -138,16 +139,16 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
         })
         .unwrap_or(0);
     let (fit_data, fit_truth) = (data.clone(), truth.clone());
-    let boosters = tokio::task::spawn_blocking(move || -> Result<_> {
-        (0..k)
-            .map(|c| {
-                let labels: Vec<bool> = fit_truth.iter().map(|&y| y == c).collect();
-                boost(NAME, &fit_data, rows, cols, &labels)
-            })
-            .collect::<Result<Vec<_>>>()
-    })
-    .await
-    .map_err(|e| DataFusionError::Execution(format!("{NAME}: training stopped: {e}")))??;
+    let boosters = Stop::of_session(ctx)
+        .blocking(NAME, move || -> Result<_> {
+            (0..k)
+                .map(|c| {
+                    let labels: Vec<bool> = fit_truth.iter().map(|&y| y == c).collect();
+                    boost(NAME, &fit_data, rows, cols, &labels)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
     let mut model = MulticlassModel {
         label: spec.label.clone(),
         classes,

@@ -54,6 +54,8 @@ pub fn boost(
     cols: usize,
     labels: &[bool],
 ) -> Result<GradientBooster> {
+    // The booster has no hook to stop it halfway: a stopped query stops between boosters.
+    crate::stop::check(function)?;
     let (validation, fit): (Vec<usize>, Vec<usize>) = (0..rows).partition(|&i| is_validation(i));
     let y = |idx: &[usize]| -> Vec<f64> {
         idx.iter()

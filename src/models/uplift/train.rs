@@ -19,6 +19,7 @@ use crate::models::training::rows::{
     read_labelled,
 };
 use crate::models::training::{self, Spec};
+use crate::stop::Stop;
 
 pub const NAME: &str = "train_uplift";
 
@@ -91,25 +92,25 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
         rows_of(&data, rows, cols, &treated_rows),
         rows_of(&data, rows, cols, &control_rows),
     );
-    let (treated, control) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let treated = boost(
-            NAME,
-            &treated_data,
-            treated_labels.len(),
-            cols,
-            &treated_labels,
-        )?;
-        let control = boost(
-            NAME,
-            &control_data,
-            control_labels.len(),
-            cols,
-            &control_labels,
-        )?;
-        Ok((treated, control))
-    })
-    .await
-    .map_err(|e| DataFusionError::Execution(format!("{NAME}: training stopped: {e}")))??;
+    let (treated, control) = Stop::of_session(ctx)
+        .blocking(NAME, move || -> Result<_> {
+            let treated = boost(
+                NAME,
+                &treated_data,
+                treated_labels.len(),
+                cols,
+                &treated_labels,
+            )?;
+            let control = boost(
+                NAME,
+                &control_data,
+                control_labels.len(),
+                cols,
+                &control_labels,
+            )?;
+            Ok((treated, control))
+        })
+        .await?;
     let mut model = UpliftModel {
         label: spec.label.clone(),
         treatment: spec.roles[0].clone(),

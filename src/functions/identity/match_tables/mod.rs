@@ -207,12 +207,7 @@ impl TableFunctionImpl for MatchingTableFunction {
 /// `name` when it names a table the pipeline publishes (lowercase letters, digits and `_`,
 /// not starting with a digit); anything else (a path, a quoted expression) is an error.
 fn table_name(function: &str, what: &str, name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let valid = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if valid {
+    if crate::config::is_identifier(name) {
         Ok(())
     } else {
         plan_err!(
