@@ -10,6 +10,7 @@ pub mod eval;
 pub mod flight;
 pub mod functions;
 pub mod generate;
+pub mod memory;
 pub mod models;
 pub mod pipeline;
 pub mod shell;
@@ -146,8 +147,14 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
         })?;
         runtime = runtime.with_memory_limit(bytes, 1.0);
     }
+    // The pool with a high-water mark in front of the configured one (per-model peaks).
+    let configured = runtime.memory_pool.clone().unwrap_or_else(|| {
+        Arc::new(datafusion::execution::memory_pool::UnboundedMemoryPool::default())
+    });
+    let pool = Arc::new(memory::PeakPool::new(configured));
+    runtime = runtime.with_memory_pool(Arc::clone(&pool) as _);
     let state = SessionStateBuilder::new()
-        .with_config(config)
+        .with_config(config.with_extension(pool))
         .with_runtime_env(runtime.build_arc()?)
         .with_default_features()
         .build();

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use c360::config::Workspace;
@@ -196,7 +197,7 @@ fn init_tracing(verbose: u8, serving: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| pipeline::progress::LogWriter)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
@@ -239,11 +240,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { select } => {
             let workspace = Workspace::load(&dir)?;
             let engine = Engine::open(&workspace).await?;
+            let pool = engine.ctx.runtime_env().memory_pool.clone();
+            let progress = pipeline::progress::TerminalProgress::on_stderr(pool)
+                .map(|p| Arc::new(p) as Arc<dyn pipeline::progress::Progress>);
             let summary = pipeline::run(
                 &engine,
                 &pipeline::RunOptions {
                     select,
                     all_or_nothing: false,
+                    progress,
                 },
             )
             .await?;

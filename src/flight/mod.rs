@@ -186,6 +186,7 @@ async fn run_schedule(server: &Server, workspace: &Workspace, name: &str, select
     let options = pipeline::RunOptions {
         select: select.to_vec(),
         all_or_nothing: true,
+        progress: None,
     };
     let outcome = async {
         let engine = Engine::open(workspace).await?;

@@ -27,7 +27,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use tonic::Status;
 
 use super::memory::QueryPool;
-use super::status::from_datafusion;
+use super::status::{bounded, from_datafusion};
 use crate::sql_limits::SqlLimits;
 use crate::values::cast_batch;
 
@@ -36,7 +36,7 @@ use crate::values::cast_batch;
 pub fn parse_one(sql: &str, limits: &SqlLimits) -> Result<Statement, Status> {
     let mut statements = limits
         .parse(sql)
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        .map_err(|e| Status::invalid_argument(bounded(e.to_string())))?;
     if statements.len() != 1 {
         return Err(Status::invalid_argument(format!(
             "expected one SQL statement, got {}; send them one at a time",

@@ -8,10 +8,31 @@ use tonic::{Code, Status};
 
 use crate::error::{C360Error, strip_context};
 
+/// The most bytes of an error message sent to a client. A message travels in an HTTP/2 header
+/// (`grpc-message`), and one that echoes a huge input (a cast error quoting a million-character
+/// string) would break the connection instead of reaching the client.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// `message` cut to [`MAX_MESSAGE_BYTES`] (at a character boundary), saying how much was cut.
+pub fn bounded(message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_BYTES - 100;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}... ({} more bytes of this message not shown)",
+        &message[..end],
+        message.len() - end
+    )
+}
+
 /// The status of a failed query: the code from the error's kind, the message without
 /// DataFusion's context chain.
 pub fn from_datafusion(error: &DataFusionError) -> Status {
-    Status::new(code_of(error), strip_context(error))
+    Status::new(code_of(error), bounded(strip_context(error)))
 }
 
 /// The status of a c360 error.
@@ -24,7 +45,7 @@ pub fn from_c360(error: &C360Error) -> Status {
         C360Error::DataFusion(e) => code_of(e),
         C360Error::Io { .. } => Code::Unavailable,
     };
-    Status::new(code, error.to_string())
+    Status::new(code, bounded(error.to_string()))
 }
 
 fn code_of(error: &DataFusionError) -> Code {
@@ -99,6 +120,18 @@ fn external_code(error: &(dyn std::error::Error + Send + Sync + 'static)) -> Cod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(5000);
+        let cut = bounded(long);
+        assert!(cut.len() <= MAX_MESSAGE_BYTES, "{}", cut.len());
+        assert!(
+            cut.ends_with("more bytes of this message not shown)"),
+            "{cut}"
+        );
+        assert_eq!(bounded("short".to_string()), "short");
+    }
 
     #[test]
     fn user_errors_are_invalid_argument_and_limits_resource_exhausted() {

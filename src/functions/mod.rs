@@ -163,7 +163,7 @@ mod tests {
     use datafusion::prelude::SessionContext;
     use datafusion::sql::parser::DFParser;
 
-    use super::registry::{ALIASES, ENTRIES, Kind, entry};
+    use super::registry::{self, ALIASES, ENTRIES, Kind, entry};
     use super::*;
 
     /// Every name (aliases included) a state knows, with its kind.
@@ -223,6 +223,28 @@ mod tests {
                 "alias {alias} of {of} not registered"
             );
         }
+    }
+
+    #[test]
+    fn text_functions_are_found_from_their_signatures() {
+        let ctx = SessionContext::new();
+        let workspace = Workspace {
+            root: ".".into(),
+            config: Config::default(),
+        };
+        register_all(&ctx, &workspace).expect("register");
+        let found: BTreeMap<_, _> = registry::text_functions(&ctx).into_iter().collect();
+        assert_eq!(found.get("normalize_email"), Some(&vec![1]));
+        assert_eq!(found.get("normalize_phone"), Some(&vec![1, 2]));
+        assert_eq!(found.get("jaro_winkler"), Some(&vec![2]));
+        assert_eq!(found.get("token_set_similarity"), Some(&vec![2]));
+        for numeric in ["rfm_segment", "churn_probability", "match_score"] {
+            assert!(
+                !found.contains_key(numeric),
+                "{numeric} is not a text function"
+            );
+        }
+        assert!(found.len() >= 12, "{found:?}");
     }
 
     #[test]

@@ -4,6 +4,20 @@
 //! dependency hints, the Flight server's read-only deny list, the shell's help for table
 //! functions. A function registered without an entry fails `every_registered_function_has_one_entry`.
 
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
+use datafusion::prelude::SessionContext;
+
+use crate::functions::identity::match_tables;
+use crate::functions::metrics::kmeans_segments;
+use crate::functions::predict::trainer;
+use crate::functions::predict::{
+    allocate_offers, decision_tree_rules, fit_clv_model, list_models, next_best_offer,
+};
+
 /// What kind of SQL function a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -125,13 +139,6 @@ const fn matching(name: &'static str, usage: &'static str, example: &'static str
         ..table(name, &[], usage, example)
     }
 }
-
-use crate::functions::identity::match_tables;
-use crate::functions::metrics::kmeans_segments;
-use crate::functions::predict::trainer;
-use crate::functions::predict::{
-    allocate_offers, decision_tree_rules, fit_clv_model, list_models, next_best_offer,
-};
 
 /// Every c360 function, by family.
 pub const ENTRIES: &[Entry] = &[
@@ -315,4 +322,23 @@ fn names_where(wanted: impl Fn(&Entry) -> bool) -> Vec<&'static str> {
         );
     }
     names
+}
+
+/// The c360 scalar functions of plain text (no model, no matching setup) registered in `ctx`,
+/// each with the numbers of text arguments it accepts (1, 2 or both), found from the
+/// functions' own signatures. The hostile-client suite and the fuzz targets call each of them
+/// with giant or arbitrary strings, so a new string function is covered without being listed.
+pub fn text_functions(ctx: &SessionContext) -> Vec<(&'static str, Vec<usize>)> {
+    let text = Arc::new(Field::new("text", DataType::Utf8, true));
+    ENTRIES
+        .iter()
+        .filter(|e| e.kind == Kind::Scalar && e.first_argument == Names::Nothing)
+        .filter_map(|e| {
+            let udf = ctx.udf(e.name).ok()?;
+            let arities: Vec<usize> = (1..=2)
+                .filter(|&n| fields_with_udf(&vec![text.clone(); n], udf.as_ref()).is_ok())
+                .collect();
+            (!arities.is_empty()).then_some((e.name, arities))
+        })
+        .collect()
 }

@@ -109,6 +109,15 @@ pub fn map_string_pairs<T: ArrowPrimitiveType>(
     Ok(Arc::new(values.finish()))
 }
 
+/// A value as an error message quotes it: whole when short, else its first 40 characters and
+/// its length (an error must not echo a million-character argument back).
+pub fn quoted_value(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        None => format!("'{text}'"),
+        Some((end, _)) => format!("'{}...' ({} bytes)", &text[..end], text.len()),
+    }
+}
+
 /// A signature of one string-like argument (integers are cast to text) and an optional string
 /// region code, as the phone and postal-code normalisers take.
 pub fn text_with_region_signature() -> Signature {

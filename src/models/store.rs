@@ -319,6 +319,11 @@ impl ModelStore {
         }
     }
 
+    /// Whether the model file at `path` exists (as this run sees it: staged files count).
+    pub fn exists(&self, path: &Path) -> bool {
+        self.current(path).exists()
+    }
+
     /// Where the current model of `path` is read: the run's own when it saved one.
     fn current(&self, path: &Path) -> PathBuf {
         let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());

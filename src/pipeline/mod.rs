@@ -3,6 +3,7 @@
 
 pub mod assertions;
 pub mod models;
+pub mod progress;
 pub mod publish;
 pub mod references;
 pub mod run;

@@ -37,6 +37,9 @@ pub struct Model {
     /// Names of the model files it scores with (`p_alive('clv', ...)`): it runs after the
     /// model that fits them, when one does.
     pub scores_with: Vec<String>,
+    /// The `[matching.NAME]` setups it uses (`match_pairs('identity')`): the run trains a
+    /// setup's match model before it when the model is missing or its comparisons changed.
+    pub matches_with: Vec<String>,
 }
 
 /// Read and parse every model under `sql_dir` (its subfolders too), sorted by path. Two files
@@ -169,6 +172,7 @@ fn parse_model(
         .collect::<BTreeSet<_>>();
     let mut fits = BTreeSet::new();
     let mut scores_with = BTreeSet::new();
+    let mut matches_with = BTreeSet::new();
     if let Statement::Statement(query) = &statement {
         for used in matching_setups(query.as_ref()) {
             let config = matching.get(&used).ok_or_else(|| {
@@ -177,6 +181,7 @@ fn parse_model(
                 ))
             })?;
             references.insert(config.records.clone());
+            matches_with.insert(used);
         }
         // Table functions that read a table named by one of their arguments.
         for entry in registry::ENTRIES {
@@ -201,6 +206,7 @@ fn parse_model(
         references: references.into_iter().collect(),
         fits: fits.into_iter().collect(),
         scores_with: scores_with.into_iter().collect(),
+        matches_with: matches_with.into_iter().collect(),
     })
 }
 
@@ -317,6 +323,7 @@ mod tests {
             references: refs.iter().map(|s| s.to_string()).collect(),
             fits: Vec::new(),
             scores_with: Vec::new(),
+            matches_with: Vec::new(),
         }
     }
 

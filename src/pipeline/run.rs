@@ -15,11 +15,15 @@ use datafusion::dataframe::DataFrameWriteOptions;
 
 use super::assertions;
 use super::models::{self, Model};
+use super::progress::Progress;
 use super::publish::{self, Output, PublishedModel};
 use crate::Engine;
 use crate::error::{C360Error, Result, strip_context};
 use crate::functions;
+use crate::memory::{self, PeakPool, human};
+use crate::models::matching::Matching;
 use crate::models::store::ModelStore;
+use crate::values::quote_literal;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +33,8 @@ pub struct RunOptions {
     /// Publish nothing unless every model succeeds (scheduled runs in `c360 serve`): a
     /// failed run then leaves every published output as it was.
     pub all_or_nothing: bool,
+    /// Where the run reports each model's start and end (the terminal's live line).
+    pub progress: Option<Arc<dyn Progress>>,
 }
 
 /// How one model ended.
@@ -60,6 +66,21 @@ pub struct Outcome {
     pub status: Status,
     /// Seconds spent on it.
     pub seconds: f64,
+    /// The most the query memory pool held while it built (bytes).
+    pub peak_pool: usize,
+    /// The process's peak resident memory while it built (bytes; Linux only).
+    pub peak_resident: Option<u64>,
+}
+
+impl Outcome {
+    /// Its peak memory as the summary shows it: `pool 1.2 GiB  rss 2.0 GiB`.
+    fn memory(&self) -> String {
+        let pool = format!("pool {:>9}", human(self.peak_pool as u64));
+        match self.peak_resident {
+            Some(rss) => format!("{pool}  rss {:>9}", human(rss)),
+            None => pool,
+        }
+    }
 }
 
 /// The result of a run.
@@ -117,10 +138,11 @@ impl RunSummary {
         for o in &self.outcomes {
             let line = match &o.status {
                 Status::Ok { rows } => format!(
-                    "  ok       {:width$}  {:>12} rows  {:>7.2}s",
+                    "  ok       {:width$}  {:>12} rows  {:>7.2}s  {}",
                     o.model,
                     group_digits(*rows),
-                    o.seconds
+                    o.seconds,
+                    o.memory()
                 ),
                 Status::Failed { error } => {
                     format!("  FAILED   {:width$}  {error}", o.model)
@@ -194,8 +216,20 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut built: BTreeMap<String, u64> = BTreeMap::new();
     let mut not_built: BTreeSet<String> = BTreeSet::new();
+    let progress = options.progress.as_deref();
+    if let Some(p) = progress {
+        p.started(selected.len());
+    }
+    let peaks = PeakPool::of(ctx);
     for model in &selected {
         let model_started = Instant::now();
+        if let Some(p) = progress {
+            p.model_started(&model.name);
+        }
+        if let Some(peaks) = &peaks {
+            peaks.mark();
+        }
+        memory::mark_resident_peak();
         let blocked = model.references.iter().find(|r| not_built.contains(*r));
         let status = match blocked {
             Some(upstream) => Status::Skipped {
@@ -225,13 +259,21 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
                 not_built.insert(model.name.clone());
             }
         }
+        if let Some(p) = progress {
+            p.model_ended(&model.name, &status);
+        }
         outcomes.push(Outcome {
             model: model.name.clone(),
             status,
             seconds: model_started.elapsed().as_secs_f64(),
+            peak_pool: peaks.as_ref().map_or(0, |p| p.peak()),
+            peak_resident: memory::resident_peak(),
         });
     }
 
+    if let Some(p) = progress {
+        p.finished();
+    }
     let incomplete = outcomes
         .iter()
         .any(|o| !matches!(o.status, Status::Ok { .. }));
@@ -344,6 +386,9 @@ async fn build(
     engine
         .check_sources(model.references.iter().map(String::as_str))
         .map_err(|e| format!("{where_}: {e}"))?;
+    train_missing_match_models(engine, model)
+        .await
+        .map_err(|e| format!("{where_}: {e}"))?;
     let rows = match write_model(engine, output, model, version).await {
         Ok(rows) => rows,
         Err(e) => {
@@ -364,6 +409,38 @@ async fn build(
             .map_err(|e| format!("{where_}: {e}"))?;
     }
     Ok(rows)
+}
+
+/// Train the match model of each `[matching.NAME]` setup `model` uses that is not trained
+/// yet or was trained with other comparisons, as `c360 train NAME` would: a new workspace runs
+/// end to end from one command. The file is the run's until the model using it publishes.
+async fn train_missing_match_models(
+    engine: &Engine,
+    model: &Model,
+) -> datafusion::error::Result<()> {
+    let Some(store) = functions::model_store(&engine.ctx) else {
+        return Ok(());
+    };
+    let matching = Matching::new(&engine.workspace, &store);
+    for setup in &model.matches_with {
+        let Some(why) = matching.why_train(setup)? else {
+            continue;
+        };
+        tracing::info!(setup = %setup, "training the match model: {why}");
+        let started = Instant::now();
+        let sql = format!("SELECT * FROM train_match_model({})", quote_literal(setup));
+        engine.ctx.sql(&sql).await?.collect().await.map_err(|e| {
+            e.context(format!(
+                "training the match model of [matching.{setup}] ({why})"
+            ))
+        })?;
+        tracing::info!(
+            setup = %setup,
+            seconds = started.elapsed().as_secs_f64(),
+            "match model trained"
+        );
+    }
+    Ok(())
 }
 
 async fn write_model(

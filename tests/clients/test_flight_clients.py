@@ -235,14 +235,21 @@ def stop_while_busy(proc, uri):
     outcome = {}
 
     def long_query():
+        conn = flight_sql.connect(uri, db_kwargs=auth, autocommit=True)
+        cur = conn.cursor()
         try:
-            with flight_sql.connect(uri, db_kwargs=auth, autocommit=True) as conn:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT count(*) FROM generate_series(1, 100000000000)")
-                    cur.fetchall()
-                    outcome["error"] = None
+            cur.execute("SELECT count(*) FROM generate_series(1, 100000000000)")
+            cur.fetchall()
+            outcome["error"] = None
         except Exception as e:  # the cancelled query's error
             outcome["error"] = str(e)
+        finally:
+            # The server is gone: closing is best effort, and closes each handle once.
+            for handle in (cur, conn):
+                try:
+                    handle.close()
+                except Exception:
+                    pass
 
     thread = threading.Thread(target=long_query)
     thread.start()

@@ -23,6 +23,9 @@ fn split_example(example: &str) -> (String, Option<String>) {
             table.push(trimmed.to_string());
         } else if table.is_empty() {
             sql.push(trimmed.strip_prefix("> ").unwrap_or(trimmed).to_string());
+        } else if !trimmed.is_empty() {
+            // Text after the result table is part of what the example shows: it must match too.
+            table.push(trimmed.to_string());
         }
     }
     let table = (!table.is_empty()).then(|| table.join("\n"));

@@ -201,29 +201,15 @@ async fn giant_inputs_to_every_string_function_get_an_answer_or_a_clear_error() 
     let server = start(&dir).await;
     let mut c = client(server.addr).await;
     let giant = "repeat('ab c', 250000)"; // a million characters
-    let one = [
-        "normalize_email",
-        "normalize_name",
-        "normalize_phone",
-        "normalize_postcode",
-        "double_metaphone",
-        "nickname_canonical",
-    ];
-    let two = [
-        "jaro",
-        "jaro_winkler",
-        "levenshtein_similarity",
-        "damerau_levenshtein",
-        "jaccard_similarity",
-        "token_set_similarity",
-    ];
-    let calls = one
+    let functions = text_functions(&dir);
+    let calls = functions
         .iter()
-        .map(|f| format!("SELECT length(CAST({f}({giant}) AS VARCHAR)) AS n"))
-        .chain(
-            two.iter()
-                .map(|f| format!("SELECT {f}({giant}, {giant}) AS n")),
-        )
+        .flat_map(|(f, arities)| {
+            arities.iter().map(move |&n| match n {
+                1 => format!("SELECT length(CAST({f}({giant}) AS VARCHAR)) AS n"),
+                _ => format!("SELECT {f}({giant}, {giant}) AS n"),
+            })
+        })
         .chain([
             // A pathological pattern: the regex engine is linear in the text.
             format!("SELECT regexp_like({giant}, '(a*)*b$') AS n"),
@@ -256,4 +242,15 @@ async fn giant_inputs_to_every_string_function_get_an_answer_or_a_clear_error() 
     let body = action(&mut c, "health", Vec::new()).await;
     assert!(String::from_utf8_lossy(&body).contains("\"status\":\"ok\""));
     server.stop().await;
+}
+
+/// The c360 functions of text (with how many text arguments each takes), as the registry finds
+/// them in a session on `dir`.
+fn text_functions(dir: &tempfile::TempDir) -> Vec<(&'static str, Vec<usize>)> {
+    let workspace = c360::Workspace::load(dir.path()).expect("the test workspace");
+    let ctx = datafusion::prelude::SessionContext::new();
+    c360::functions::register_all(&ctx, &workspace).expect("c360 functions");
+    let found = c360::functions::registry::text_functions(&ctx);
+    assert!(found.len() >= 12, "too few text functions found: {found:?}");
+    found
 }

@@ -156,3 +156,63 @@ async fn new_records_join_existing_customers_and_ids_survive() {
     assert_eq!(rescored, new_pairs);
     assert!(new_pairs.parse::<u64>().expect("count") > 0);
 }
+
+/// The modification time of a file.
+fn modified(path: &std::path::Path) -> std::time::SystemTime {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn a_run_trains_the_match_model_when_it_is_missing_or_its_comparisons_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_sample(dir.path());
+    let model = dir.path().join("models/identity.json");
+    std::fs::remove_file(&model).expect("remove the shipped match model");
+
+    // A new workspace: one `c360 run`, no `c360 train` first.
+    let workspace = Workspace::load(dir.path()).expect("copied workspace");
+    let engine = Engine::open(&workspace).await.expect("open");
+    let summary = pipeline::run(&engine, &identity_layers())
+        .await
+        .expect("run");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert!(
+        model.exists(),
+        "the run did not publish the match model it trained"
+    );
+    let engine = Engine::open(&workspace).await.expect("reopen");
+    let scores = c360::eval::identity(&engine, &repo().join("data/truth/record_person"))
+        .await
+        .expect("eval");
+    assert!(scores.pairwise.f1 >= 0.98, "{scores}");
+    let trained = modified(&model);
+
+    // A rerun with the same comparisons keeps the model; changed comparisons retrain it.
+    let summary = pipeline::run(&engine, &identity_layers())
+        .await
+        .expect("rerun");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert_eq!(
+        modified(&model),
+        trained,
+        "a current match model was retrained"
+    );
+    let toml = dir.path().join("c360.toml");
+    let text = std::fs::read_to_string(&toml).expect("read c360.toml");
+    let changed = text.replacen("thresholds = [0.92, 0.8]", "thresholds = [0.93, 0.8]", 1);
+    assert_ne!(changed, text, "the sample's first comparison changed shape");
+    std::fs::write(&toml, changed).expect("write c360.toml");
+    let workspace = Workspace::load(dir.path()).expect("changed workspace");
+    let engine = Engine::open(&workspace).await.expect("reopen");
+    let summary = pipeline::run(&engine, &identity_layers())
+        .await
+        .expect("run after the change");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    assert_ne!(
+        modified(&model),
+        trained,
+        "changed comparisons did not retrain"
+    );
+}

@@ -443,3 +443,35 @@ async fn a_model_file_trained_by_a_run_becomes_current_only_when_the_run_publish
     run_all_or_nothing(dir.path()).await;
     assert_eq!(std::fs::read_to_string(&model).expect("model"), first);
 }
+
+#[test]
+fn a_run_shows_a_live_progress_line_on_a_terminal_and_nothing_extra_otherwise() {
+    let dir = chain();
+    // A model that takes a moment, so that the line is drawn while it builds.
+    write(
+        dir.path(),
+        "sql/slow.sql",
+        "SELECT sum(value) AS s FROM generate_series(1, 30000000)",
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_c360"));
+    command
+        .args(["--workspace", &dir.path().display().to_string(), "run"])
+        .env_remove("C360_WORKSPACE")
+        .env("TERM", "xterm");
+    let mut p = rexpect::session::spawn_command(command, Some(120_000)).expect("pty");
+    p.exp_regex(r"\d/5 models").expect("a progress line");
+    p.exp_string("memory").expect("memory in use on the line");
+    p.exp_string("5 ok").expect("the summary after the line");
+    p.exp_eof().expect("the run ends");
+
+    // Not a terminal: the summary only, as before.
+    let output = c360(dir.path(), &["run"]);
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let everything = format!("{stdout}{stderr}");
+    assert!(everything.contains("5 models in"), "{everything}");
+    assert!(
+        !everything.contains("/5 models") && !everything.contains('\x1b'),
+        "{everything}"
+    );
+}

@@ -10,7 +10,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 use phonenumber::country;
 
-use crate::functions::util::{string_udf, text_with_region_signature};
+use crate::functions::util::{quoted_value, string_udf, text_with_region_signature};
 use crate::values::Strings;
 
 string_udf!(
@@ -47,8 +47,9 @@ string_udf!(
 fn region(code: &str) -> Result<country::Id> {
     country::Id::from_str(&code.trim().to_ascii_uppercase()).or_else(|_| {
         exec_err!(
-            "normalize_phone: unknown region '{code}'; expected an ISO 3166 code such as 'US', \
-             'GB' or 'DE'"
+            "normalize_phone: unknown region {}; expected an ISO 3166 code such as 'US', \
+             'GB' or 'DE'",
+            quoted_value(code)
         )
     })
 }

@@ -8,8 +8,7 @@ pub mod funnel_step_seconds;
 pub mod lifecycle;
 pub mod pattern;
 pub mod retention;
-pub mod sequence_count;
-pub mod sequence_match;
+pub mod sequence;
 pub mod sessionize;
 pub mod window_funnel;
 
@@ -21,8 +20,8 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
         AggregateUDF::new_from_impl(window_funnel::WindowFunnelFunc::default()),
         AggregateUDF::new_from_impl(funnel_step_seconds::FunnelStepSecondsFunc::default()),
         AggregateUDF::new_from_impl(retention::RetentionFunc::default()),
-        AggregateUDF::new_from_impl(sequence_match::SequenceMatchFunc::default()),
-        AggregateUDF::new_from_impl(sequence_count::SequenceCountFunc::default()),
+        AggregateUDF::new_from_impl(sequence::SequenceFunc::new(sequence::Answer::Whether)),
+        AggregateUDF::new_from_impl(sequence::SequenceFunc::new(sequence::Answer::HowMany)),
         AggregateUDF::new_from_impl(lifecycle::LifecycleFunc::default()),
     ]
 }

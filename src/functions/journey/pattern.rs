@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err, plan_err};
 
 use super::events::{Event, MICROS_PER_SECOND};
+use crate::functions::util::quoted_value;
 
 /// Steps a match may take before the pattern is declared too hard for a group.
 const MAX_STEPS: usize = 1_000_000;
@@ -69,9 +70,10 @@ impl Pattern {
         let mut pos = 0;
         let error = |pos: usize, what: &str| -> Result<Self> {
             plan_err!(
-                "{function}: pattern '{text}': {what} at character {} (the pattern language is \
+                "{function}: pattern {}: {what} at character {} (the pattern language is \
                  (?N) for condition N, . for any event, .* for any events, (?t<=SECONDS) and \
                  <, >=, >, == for time between events)",
+                quoted_value(text),
                 pos + 1
             )
         };

@@ -1,12 +1,11 @@
 //! Health functions: survey scores (`nps`, `csat`), RFM segment names (`rfm_segment`) and
 //! the customer distress index (`distress_index`).
 
-pub mod csat;
 pub mod distress_index;
 pub mod kmeans_segments;
-pub mod nps;
 pub mod rfm_segment;
 pub mod score_share;
+pub mod survey_score;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
@@ -21,7 +20,11 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 /// The health family's aggregate functions.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     vec![
-        AggregateUDF::new_from_impl(nps::NpsFunc::default()),
-        AggregateUDF::new_from_impl(csat::CsatFunc::default()),
+        AggregateUDF::new_from_impl(survey_score::SurveyScoreFunc::new(
+            survey_score::Survey::Nps,
+        )),
+        AggregateUDF::new_from_impl(survey_score::SurveyScoreFunc::new(
+            survey_score::Survey::Csat,
+        )),
     ]
 }

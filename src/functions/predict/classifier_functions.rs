@@ -11,7 +11,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type};
 use datafusion::arrow::error::ArrowError;
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
@@ -19,9 +19,9 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use super::ModelFunc;
-use super::model_and_arguments;
+use super::{FeatureScoring, check_scoring_call, model_and_arguments};
 use crate::functions::util::finish;
-use crate::models::classifier::{ClassifierModel, KIND, check_arity, risk_band};
+use crate::models::classifier::{ClassifierModel, KIND, risk_band};
 use crate::models::store::ModelStore;
 
 /// Contributions listed by `churn_factors`.
@@ -168,10 +168,7 @@ impl ScalarUDFImpl for ClassifierFunc {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        let name = self.output.name();
-        if args.len() < 2 {
-            return plan_err!("{name} takes the model's name and then its arguments");
-        }
+        check_scoring_call(self.output.name(), args, "arguments")?;
         Ok(match self.output {
             Output::Probability | Output::Percentile => DataType::Float64,
             Output::Band => DataType::Utf8,
@@ -185,26 +182,22 @@ impl ScalarUDFImpl for ClassifierFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let (model_name, model, columns) = model_and_arguments::<ClassifierModel>(
-            &self.store,
-            &args,
-            name,
-            KIND,
-            "train_classifier('NAME', 'TABLE', 'LABEL', 'KEY')",
-        )?;
+        let train = "train_classifier('NAME', 'TABLE', 'LABEL', 'KEY')";
         let array = match self.output {
             Output::Probability | Output::Factors => {
-                check_arity(name, &model_name, &model.features, columns.len())?;
-                let data = model.matrix(&columns, name)?;
+                let call =
+                    FeatureScoring::<ClassifierModel>::read(&self.store, &args, name, train)?;
                 if self.output == Output::Probability {
                     Arc::new(Float64Array::from(
-                        model.probabilities(&data, args.number_rows),
+                        call.model.probabilities(&call.data, args.number_rows),
                     )) as ArrayRef
                 } else {
-                    factors(&model, &columns, &data, args.number_rows)?
+                    factors(&call.model, &call.columns, &call.data, args.number_rows)?
                 }
             }
             Output::Percentile | Output::Band => {
+                let (_, model, columns) =
+                    model_and_arguments::<ClassifierModel>(&self.store, &args, name, KIND, train)?;
                 if columns.len() != 1 {
                     return exec_err!("{name} takes two arguments: model, probability");
                 }

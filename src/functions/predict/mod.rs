@@ -19,10 +19,12 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
-use datafusion::common::{Result, exec_err};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{AggregateUDF, ScalarFunctionArgs, ScalarUDF, Signature};
 
 use crate::functions::util::string_constant;
+use crate::models::classifier::FeatureModel;
 use crate::models::store::ModelStore;
 
 /// A scalar function that applies a saved model: which `output` of its family it computes,
@@ -106,4 +108,41 @@ where
         .map(|a| a.to_array(args.number_rows))
         .collect::<Result<Vec<ArrayRef>>>()?;
     Ok((name, model, columns))
+}
+
+/// A call of a function scoring a [`FeatureModel`]: the model its first argument names, the
+/// feature columns that follow and their column-major matrix (one column per feature, checked).
+pub struct FeatureScoring<T> {
+    pub model: Arc<T>,
+    pub columns: Vec<ArrayRef>,
+    pub data: Vec<f64>,
+}
+
+impl<T: FeatureModel> FeatureScoring<T> {
+    /// Read the call's model from `store` and encode its features; `train` is the statement
+    /// that makes such a model, for the errors.
+    pub fn read(
+        store: &ModelStore,
+        args: &ScalarFunctionArgs,
+        function: &str,
+        train: &str,
+    ) -> Result<Self> {
+        let (name, model, columns) =
+            model_and_arguments::<T>(store, args, function, T::KIND, train)?;
+        let data = model.matrix(&name, &columns, function)?;
+        Ok(Self {
+            model,
+            columns,
+            data,
+        })
+    }
+}
+
+/// Plan-time check of a call scoring a model: the model's name and at least one more argument
+/// (`what` names them: "features", "arguments").
+pub fn check_scoring_call(function: &str, args: &[DataType], what: &str) -> Result<()> {
+    if args.len() < 2 {
+        return plan_err!("{function} takes the model's name and then its {what}");
+    }
+    Ok(())
 }

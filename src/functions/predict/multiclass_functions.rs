@@ -7,18 +7,16 @@ use datafusion::arrow::array::{
     ArrayRef, Float64Builder, ListBuilder, StringArray, StringBuilder, StructBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
-use datafusion::common::{Result, plan_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
-use super::ModelFunc;
-use super::model_and_arguments;
+use super::{FeatureScoring, ModelFunc, check_scoring_call};
 use crate::functions::util::finish;
-use crate::models::classifier::check_arity;
-use crate::models::multiclass::{KIND, MulticlassModel};
+use crate::models::multiclass::MulticlassModel;
 use crate::models::store::ModelStore;
 
 /// The two functions over `store`.
@@ -118,12 +116,7 @@ impl ScalarUDFImpl for MulticlassFunc {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        if args.len() < 2 {
-            return plan_err!(
-                "{} takes the model's name and then its features",
-                self.output.name()
-            );
-        }
+        check_scoring_call(self.output.name(), args, "features")?;
         Ok(match self.output {
             Output::Class => DataType::Utf8,
             Output::Ranking => ranking_type(),
@@ -132,15 +125,12 @@ impl ScalarUDFImpl for MulticlassFunc {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let (model_name, model, columns) = model_and_arguments::<MulticlassModel>(
+        let FeatureScoring { model, data, .. } = FeatureScoring::<MulticlassModel>::read(
             &self.store,
             &args,
             name,
-            KIND,
             "train_multiclass('NAME', 'TABLE', 'LABEL', 'KEY')",
         )?;
-        check_arity(name, &model_name, &model.features, columns.len())?;
-        let data = model.matrix(&columns, name)?;
         let rows = args.number_rows;
         let k = model.classes.len();
         let p = model.probabilities(&data, rows);

@@ -5,19 +5,17 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::Float64Array;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, plan_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use datafusion_macros::user_doc;
 
-use super::ModelFunc;
-use super::model_and_arguments;
+use super::{FeatureScoring, ModelFunc, check_scoring_call};
 use crate::functions::util::finish;
-use crate::models::classifier::check_arity;
 use crate::models::store::ModelStore;
-use crate::models::uplift::{KIND, UpliftModel};
+use crate::models::uplift::UpliftModel;
 
 /// The three functions over `store`.
 pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
@@ -126,27 +124,19 @@ impl ScalarUDFImpl for OfferFunc {
     }
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        if args.len() < 2 {
-            return plan_err!(
-                "{} takes the model's name and then its features",
-                self.output.name()
-            );
-        }
+        check_scoring_call(self.output.name(), args, "features")?;
         Ok(DataType::Float64)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
-        let (model_name, model, columns) = model_and_arguments::<UpliftModel>(
+        let call = FeatureScoring::<UpliftModel>::read(
             &self.store,
             &args,
             name,
-            KIND,
             "train_uplift('NAME', 'TABLE', 'LABEL', 'TREATMENT', 'KEY')",
         )?;
-        check_arity(name, &model_name, &model.features, columns.len())?;
-        let data = model.matrix(&columns, name)?;
-        let responses = model.responses(&data, args.number_rows);
+        let responses = call.model.responses(&call.data, args.number_rows);
         let values = match self.output {
             Output::Uplift => responses.uplift(),
             Output::Acceptance => responses.treated,

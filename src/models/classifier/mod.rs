@@ -207,8 +207,33 @@ pub fn predict_probabilities(
         .collect()
 }
 
+/// A model scored on feature columns given in its training order: the classifier, the
+/// multi-class and the uplift models.
+pub trait FeatureModel: serde::de::DeserializeOwned + Send + Sync + 'static {
+    /// The kind name of its model files.
+    const KIND: &'static str;
+
+    /// Its features, in the order the model was trained on.
+    fn features(&self) -> &[Feature];
+
+    /// The column-major matrix of `columns`, after checking that `function` (called on the
+    /// model `name`) got one column per feature.
+    fn matrix(&self, name: &str, columns: &[ArrayRef], function: &str) -> Result<Vec<f64>> {
+        check_arity(function, name, self.features(), columns.len())?;
+        encode_columns(self.features(), columns, function)
+    }
+}
+
+impl FeatureModel for ClassifierModel {
+    const KIND: &'static str = KIND;
+
+    fn features(&self) -> &[Feature] {
+        &self.features
+    }
+}
+
 /// Check that a scoring function got one column per feature, naming them in order if not.
-pub fn check_arity(function: &str, model: &str, features: &[Feature], got: usize) -> Result<()> {
+fn check_arity(function: &str, model: &str, features: &[Feature], got: usize) -> Result<()> {
     if got == features.len() {
         return Ok(());
     }
@@ -226,11 +251,6 @@ pub fn check_arity(function: &str, model: &str, features: &[Feature], got: usize
 }
 
 impl ClassifierModel {
-    /// The column-major matrix of `columns`, one per feature in order.
-    pub fn matrix(&self, columns: &[ArrayRef], function: &str) -> Result<Vec<f64>> {
-        encode_columns(&self.features, columns, function)
-    }
-
     /// The probability of the positive class per row of a column-major matrix.
     pub fn probabilities(&self, data: &[f64], rows: usize) -> Vec<f64> {
         predict_probabilities(&self.booster, data, rows, self.features.len())

@@ -93,9 +93,7 @@ impl Matching {
         model.check().map_err(|e| {
             DataFusionError::Execution(format!("match model {}: {e}; {retrain}", config.model))
         })?;
-        let trained: Vec<_> = model.comparisons.iter().map(|c| &c.config).collect();
-        let configured: Vec<_> = config.comparisons.iter().collect();
-        if trained != configured {
+        if comparisons_changed(config, &model) {
             return Err(DataFusionError::Execution(format!(
                 "match model {} was trained with other comparisons than [matching.{name}] \
                  lists now; retrain it with `c360 train {name}`",
@@ -103,6 +101,22 @@ impl Matching {
             )));
         }
         Ok((header.trained_at, model))
+    }
+
+    /// Why the model of `name` must be trained before it can score, or `None` when its saved
+    /// model is current: `c360 run` trains it then, before the first model that uses it.
+    pub fn why_train(&self, name: &str) -> Result<Option<&'static str>> {
+        let config = self.config(name)?;
+        let path = self.model_path(name)?;
+        if !self.store.exists(&path) {
+            return Ok(Some("it is not trained yet"));
+        }
+        let retrain = format!("train it again with `c360 train {name}`");
+        let (_, model) = self
+            .store
+            .load_file::<MatchModel>(&path, name, KIND, &retrain)?;
+        Ok(comparisons_changed(config, &model)
+            .then_some("it was trained with other comparisons than c360.toml lists now"))
     }
 
     /// Save the model trained for `name` to its file.
@@ -121,6 +135,13 @@ impl Matching {
             .save_file(&path, name, KIND, &training.records_table, metrics, model)?;
         Ok(path)
     }
+}
+
+/// Whether `model` was trained with other comparisons than `config` lists.
+fn comparisons_changed(config: &MatchingConfig, model: &MatchModel) -> bool {
+    let trained: Vec<_> = model.comparisons.iter().map(|c| &c.config).collect();
+    let configured: Vec<_> = config.comparisons.iter().collect();
+    trained != configured
 }
 
 /// What a blocking rule yields, from its equality conditions.

@@ -6,13 +6,11 @@
 pub mod metrics;
 pub mod train;
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::common::Result;
 use forust_ml::GradientBooster;
 use serde::{Deserialize, Serialize};
 
 use self::metrics::MulticlassMetrics;
-use crate::models::classifier::{Feature, encode_columns, predict_probabilities};
+use crate::models::classifier::{Feature, FeatureModel, predict_probabilities};
 
 /// The kind name of multi-class model files.
 pub const KIND: &str = "multiclass";
@@ -45,12 +43,15 @@ impl std::fmt::Debug for MulticlassModel {
     }
 }
 
-impl MulticlassModel {
-    /// The column-major matrix of `columns`, one per feature in order.
-    pub fn matrix(&self, columns: &[ArrayRef], function: &str) -> Result<Vec<f64>> {
-        encode_columns(&self.features, columns, function)
-    }
+impl FeatureModel for MulticlassModel {
+    const KIND: &'static str = KIND;
 
+    fn features(&self) -> &[Feature] {
+        &self.features
+    }
+}
+
+impl MulticlassModel {
     /// The class probabilities of each row of a column-major matrix, row-major, adding up to
     /// one per row.
     pub fn probabilities(&self, data: &[f64], rows: usize) -> Vec<f64> {

@@ -7,13 +7,11 @@
 pub mod metrics;
 pub mod train;
 
-use datafusion::arrow::array::ArrayRef;
-use datafusion::common::Result;
 use forust_ml::GradientBooster;
 use serde::{Deserialize, Serialize};
 
 use self::metrics::UpliftMetrics;
-use crate::models::classifier::{Feature, encode_columns, predict_probabilities};
+use crate::models::classifier::{Feature, FeatureModel, predict_probabilities};
 
 /// The kind name of uplift model files.
 pub const KIND: &str = "uplift";
@@ -61,12 +59,15 @@ impl Responses {
     }
 }
 
-impl UpliftModel {
-    /// The column-major matrix of `columns`, one per feature in order.
-    pub fn matrix(&self, columns: &[ArrayRef], function: &str) -> Result<Vec<f64>> {
-        encode_columns(&self.features, columns, function)
-    }
+impl FeatureModel for UpliftModel {
+    const KIND: &'static str = KIND;
 
+    fn features(&self) -> &[Feature] {
+        &self.features
+    }
+}
+
+impl UpliftModel {
     /// Both response probabilities of each row of a column-major matrix.
     pub fn responses(&self, data: &[f64], rows: usize) -> Responses {
         let cols = self.features.len();
