@@ -55,6 +55,24 @@ location = "data/events/"
     return os.path.join(path, "part-0.parquet")
 
 
+def percentiles(latencies):
+    """(p50, p99, max) of latencies."""
+    ordered = sorted(latencies)
+    return (statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)],
+            ordered[-1])
+
+
+def start_server(binary, root):
+    """`c360 serve` on a free port of 127.0.0.1 for the workspace `root`: (process, uri)."""
+    proc = subprocess.Popen(
+        [binary, "-w", root, "serve", "--addr", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    return proc, proc.stdout.readline().strip().split("listening on ")[1]
+
+
 def best_of(n, fn):
     times = []
     result = None
@@ -71,13 +89,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as root:
         parquet = write_data(root, rows)
-        proc = subprocess.Popen(
-            [binary, "-w", root, "serve", "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        uri = proc.stdout.readline().strip().split("listening on ")[1]
+        proc, uri = start_server(binary, root)
         try:
             local_s, local = best_of(3, lambda: pq.read_table(parquet))
             auth = {"adbc.flight.sql.authorization_header": f"Bearer {TOKEN}"}
@@ -104,20 +116,17 @@ def main():
                 cur.execute("SELECT count(*) FROM events WHERE event_id = ?", parameters=(i,))
                 cur.fetchall()
                 latencies.append((time.perf_counter() - started) * 1000)
-            latencies = latencies[20:]
-            latencies.sort()
-            p99 = latencies[int(len(latencies) * 0.99) - 1]
+            p50, p99, _ = percentiles(latencies[20:])
             print(f"small query round trip (prepare + bind + execute + fetch, point filter on "
-                  f"{rows:,} rows): p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms")
+                  f"{rows:,} rows): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             simple = []
             for _ in range(300):
                 started = time.perf_counter()
                 cur.execute("SELECT 1")
                 cur.fetchall()
                 simple.append((time.perf_counter() - started) * 1000)
-            simple = sorted(simple[20:])
-            print(f"SELECT 1 round trip: p50 {statistics.median(simple):.1f} ms, "
-                  f"p99 {simple[int(len(simple) * 0.99) - 1]:.1f} ms")
+            p50, p99, _ = percentiles(simple[20:])
+            print(f"SELECT 1 round trip: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
             conn.close()
         finally:
             proc.terminate()

@@ -1,15 +1,19 @@
 //! Where memory goes: the engine's query memory pool with a high-water mark ([`PeakPool`],
-//! so `c360 run` reports the most each model held), the process's resident size and its peak
-//! since a mark (Linux `/proc`), and sizes as people read them.
+//! so `c360 run` reports the most each model held), what c360's own operators hold outside
+//! DataFusion's ([`Held`]: a table read whole for training, the rows of a k-means fit, a
+//! snapshot), the process's resident size and its peak since a mark (Linux `/proc`), and sizes
+//! as people read them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use datafusion::common::Result;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::memory_pool::{
     MemoryConsumer, MemoryLimit, MemoryPool, MemoryReservation,
 };
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
+use futures::StreamExt;
 
 /// A memory pool in front of the engine's, remembering the most it held since the last
 /// [`mark`](Self::mark). Kept as a session extension: [`PeakPool::of`] finds it.
@@ -98,6 +102,61 @@ impl MemoryPool for PeakPool {
     }
 }
 
+/// Memory a c360 operator holds itself, reserved in the session's memory pool under the
+/// operator's name (`train_classifier('churn') reading 'churn_training'`): past the memory
+/// limit the operator fails with "resources exhausted" naming itself, instead of holding memory
+/// no limit sees. Released when dropped.
+#[derive(Debug)]
+pub struct Held {
+    what: String,
+    reservation: MemoryReservation,
+}
+
+impl Held {
+    /// Nothing held yet by `what`, in `ctx`'s pool.
+    pub fn new(ctx: &SessionContext, what: impl Into<String>) -> Self {
+        let what = what.into();
+        let reservation =
+            MemoryConsumer::new(what.clone()).register(&ctx.runtime_env().memory_pool);
+        Self { what, reservation }
+    }
+
+    /// Hold `bytes` more, or fail with "resources exhausted" naming the operator.
+    pub fn grow(&mut self, bytes: usize) -> Result<()> {
+        self.reservation.try_grow(bytes).map_err(|e| {
+            DataFusionError::ResourcesExhausted(format!(
+                "{} needs more memory than the memory limit leaves ({} held, {} more asked):                  give it fewer rows or columns, or raise [engine] memory_limit ({})",
+                self.what,
+                human(self.reservation.size() as u64),
+                human(bytes as u64),
+                crate::error::strip_context(&e)
+            ))
+        })
+    }
+
+    /// Hold `bytes` less (what the operator dropped).
+    pub fn shrink(&mut self, bytes: usize) {
+        self.reservation.shrink(bytes.min(self.reservation.size()));
+    }
+
+    /// What is held now (bytes).
+    pub fn size(&self) -> usize {
+        self.reservation.size()
+    }
+
+    /// Run `frame` to its end, holding each batch as it arrives.
+    pub async fn collect(&mut self, frame: DataFrame) -> Result<Vec<RecordBatch>> {
+        let mut stream = frame.execute_stream().await?;
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            self.grow(batch.get_array_memory_size())?;
+            batches.push(batch);
+        }
+        Ok(batches)
+    }
+}
+
 /// The process's resident memory now, where the system tells it (Linux).
 pub fn resident() -> Option<u64> {
     status_kib("VmRSS:").map(|kib| kib * 1024)
@@ -146,6 +205,31 @@ mod tests {
     use datafusion::execution::memory_pool::GreedyMemoryPool;
 
     use super::*;
+
+    #[tokio::test]
+    async fn held_memory_counts_against_the_limit_and_names_the_operator() {
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(1 << 20, 1.0)
+            .build_arc()
+            .expect("runtime");
+        let ctx = SessionContext::new_with_config_rt(Default::default(), runtime);
+        let mut held = Held::new(&ctx, "kmeans_segments reading 'big'");
+        held.grow(600 << 10).expect("fits");
+        let e = held.grow(600 << 10).expect_err("past the limit");
+        assert!(matches!(e, DataFusionError::ResourcesExhausted(_)), "{e}");
+        assert!(
+            e.to_string().contains("kmeans_segments reading 'big'"),
+            "{e}"
+        );
+        let frame = ctx
+            .sql("SELECT repeat('x', 1000) AS s FROM generate_series(1, 1000)")
+            .await
+            .expect("plan");
+        let e = held.collect(frame).await.expect_err("a megabyte more");
+        assert!(e.to_string().contains("memory_limit"), "{e}");
+        held.shrink(usize::MAX);
+        assert_eq!(held.size(), 0);
+    }
 
     #[test]
     fn sizes_read_like_people_write_them() {

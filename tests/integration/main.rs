@@ -11,6 +11,7 @@ mod hostile;
 mod hostile_work;
 mod identity;
 mod matching;
+mod memory;
 mod object_store_s3;
 mod pipeline;
 mod predictive;

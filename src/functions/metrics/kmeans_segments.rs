@@ -14,6 +14,7 @@ use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
 use crate::functions::deferred::DeferredTable;
+use crate::memory::Held;
 use crate::models::kmeans;
 use crate::stop::Stop;
 use crate::values::{integer, quote, text};
@@ -105,14 +106,17 @@ async fn fit(ctx: &SessionContext, spec: &Spec, schema: &SchemaRef) -> Result<Re
         "SELECT CAST({key} AS VARCHAR) AS key, {columns} FROM {} WHERE {key} IS NOT NULL ORDER BY 1",
         quote(&spec.table)
     );
-    let batches = ctx
-        .sql(&sql)
-        .await
-        .map_err(|e| {
-            DataFusionError::Plan(format!("kmeans_segments: reading {}: {e}", spec.table))
-        })?
-        .collect()
-        .await?;
+    let frame = ctx.sql(&sql).await.map_err(|e| {
+        DataFusionError::Plan(format!("kmeans_segments: reading {}: {e}", spec.table))
+    })?;
+    // The rows read, and the fit's own copy of them, count against the memory limit.
+    let mut held = Held::new(ctx, format!("kmeans_segments reading '{}'", spec.table));
+    let batches = held.collect(frame).await?;
+    let rows_read: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let row_bytes = size_of::<Vec<Option<f64>>>()
+        + spec.features.len() * size_of::<Option<f64>>()
+        + size_of::<String>();
+    held.grow(rows_read * row_bytes)?;
     let mut keys = Vec::new();
     let mut rows = Vec::new();
     for batch in &batches {

@@ -13,6 +13,7 @@ use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
 use crate::functions::deferred::DeferredTable;
+use crate::memory::Held;
 use crate::models::clv::{self, ClvModel, KIND, PurchaseKind, Summary, periods_per_month};
 use crate::models::metric_rows::MetricRows;
 use crate::models::store::ModelStore;
@@ -123,7 +124,8 @@ async fn read(ctx: &SessionContext, table: &str) -> Result<(Vec<(Summary, f64)>,
         },
         quote(table)
     );
-    let batches = ctx.sql(&sql).await?.collect().await?;
+    let mut held = Held::new(ctx, format!("fit_clv_model reading '{table}'"));
+    let batches = held.collect(ctx.sql(&sql).await?).await?;
     let mut counts: BTreeMap<[u64; 4], f64> = BTreeMap::new();
     let mut row_number = 0usize;
     for batch in &batches {

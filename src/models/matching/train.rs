@@ -20,6 +20,7 @@ use super::model::{
     EmSession, Level, MatchModel, TermFrequencies, TrainedComparison, TrainingSummary,
 };
 use crate::config::matching::{ComparisonConfig, MatchingConfig};
+use crate::memory::Held;
 
 fn error(message: String) -> DataFusionError {
     DataFusionError::Execution(message)
@@ -39,7 +40,7 @@ pub async fn train(
         super::check_pair_counts(ctx, name, config, &training_rules).await?;
     }
 
-    let records = load_records(ctx, config).await?;
+    let (records, _held) = load_records(ctx, name, config).await?;
     let n = records.first().map_or(0, Values::len);
     if n < 2 {
         return Err(error(format!(
@@ -182,7 +183,13 @@ fn starting_m(config: &MatchingConfig) -> Vec<Vec<f64>> {
 }
 
 /// Every comparison's column of every record, prepared for its comparison.
-async fn load_records(ctx: &SessionContext, config: &MatchingConfig) -> Result<Vec<Values>> {
+/// The records' comparison columns, held in the session's memory pool (the columns read and
+/// the values prepared from them) for as long as the training keeps them.
+async fn load_records(
+    ctx: &SessionContext,
+    name: &str,
+    config: &MatchingConfig,
+) -> Result<(Vec<Values>, Held)> {
     let select = config
         .comparisons
         .iter()
@@ -190,17 +197,23 @@ async fn load_records(ctx: &SessionContext, config: &MatchingConfig) -> Result<V
         .map(|(k, c)| format!("l.{} AS c{k}", c.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let batches = ctx
-        // Ordered by key: the random pairs are drawn by position, so the same records give the
-        // same sample (and the same model) whatever order the scan returns them in.
+    let mut held = Held::new(
+        ctx,
+        format!("train_match_model('{name}') reading '{}'", config.records),
+    );
+    // Ordered by key: the random pairs are drawn by position, so the same records give the
+    // same sample (and the same model) whatever order the scan returns them in.
+    let frame = ctx
         .sql(&format!(
             "SELECT {select} FROM {} AS l ORDER BY CAST(l.{} AS VARCHAR)",
             config.records, config.key
         ))
-        .await?
-        .collect()
         .await?;
-    config
+    let batches = held.collect(frame).await?;
+    let read = held.size();
+    // The columns joined into one each and the values prepared from them.
+    held.grow(2 * read)?;
+    let values = config
         .comparisons
         .iter()
         .enumerate()
@@ -213,7 +226,10 @@ async fn load_records(ctx: &SessionContext, config: &MatchingConfig) -> Result<V
             };
             Values::prepare(c, &column, "train_match_model")
         })
-        .collect()
+        .collect::<Result<Vec<Values>>>()?;
+    drop(batches);
+    held.shrink(read);
+    Ok((values, held))
 }
 
 /// How often each non-NULL value occurs.

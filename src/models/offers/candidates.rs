@@ -20,6 +20,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
+use crate::memory::Held;
 use crate::values::quote;
 
 /// One way to reach a customer: a row of the candidate table that passed the rules.
@@ -43,6 +44,8 @@ pub struct Candidates {
     pub customers: Vec<Vec<Choice>>,
     /// Per customer: how many more offers the contact policy allows.
     pub room: Vec<usize>,
+    /// The memory the table read holds in the session's pool while the candidates live.
+    pub held: Held,
 }
 
 /// The columns a candidate table must have.
@@ -102,7 +105,14 @@ pub async fn read(
         ))
         .await?;
     let sorted_schema = Arc::new(sorted.schema().as_arrow().clone());
-    let all = concat_batches(&sorted_schema, &sorted.collect().await?)?;
+    // The candidates read, and their one batch, count against the memory limit while held.
+    let mut held = Held::new(ctx, format!("{function} reading '{table}'"));
+    let parts = held.collect(sorted).await?;
+    let read = held.size();
+    held.grow(read)?; // the one batch they are joined into
+    let all = concat_batches(&sorted_schema, &parts)?;
+    drop(parts);
+    held.shrink(read);
     let number = |name: &str| -> Result<ArrayRef> {
         let column = all.column_by_name(name).ok_or_else(|| {
             DataFusionError::Internal(format!("{function}: column {name} not selected"))
@@ -241,10 +251,13 @@ pub async fn read(
         ("margin", Arc::new(margin.clone()) as ArrayRef),
         ("cost", Arc::new(cost.clone()) as ArrayRef),
     ])?;
+    let choices: usize = customers.iter().map(Vec::capacity).sum();
+    held.grow(choices * size_of::<Choice>())?;
     Ok(Candidates {
         rows,
         customers,
         room,
+        held,
     })
 }
 

@@ -10,6 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::prelude::SessionContext;
 
+use crate::memory::Held;
 use crate::models::classifier::{
     Feature, FeatureKind, MIN_PER_CLASS, MIN_ROWS, encode_columns, levels,
 };
@@ -21,6 +22,8 @@ pub struct Labelled {
     pub labels: Vec<bool>,
     /// The `aside` columns asked for, in their order, for the same rows.
     pub aside: Vec<ArrayRef>,
+    /// The memory these rows and the trainer's matrix of them hold, in the session's pool.
+    pub held: Held,
 }
 
 /// A table read whole for training: feature columns by name, the label column as it is, and
@@ -29,10 +32,15 @@ pub struct TrainingRows {
     pub columns: Vec<(String, ArrayRef)>,
     pub label: ArrayRef,
     pub aside: Vec<ArrayRef>,
+    /// The memory these rows and the trainer's matrix of them hold, in the session's pool.
+    pub held: Held,
 }
 
 /// Read `table`: every column but `label`, `key` and `aside` as a feature (checked), rows
-/// with a NULL label or a NULL in an `aside` column left out.
+/// with a NULL label or a NULL in an `aside` column left out. The rows count against the
+/// memory limit while they are read and kept, with the matrix a trainer makes of them
+/// (8 bytes per feature value): a table too big for the limit is "resources exhausted" naming
+/// the function and the table, not memory no limit sees.
 pub async fn read_rows(
     ctx: &SessionContext,
     function: &str,
@@ -57,7 +65,9 @@ pub async fn read_rows(
             return plan_err!("{function}: table '{table}' has no column '{column}'");
         }
     }
-    let batches = frame.collect().await?;
+    let mut held = Held::new(ctx, format!("{function} reading '{table}'"));
+    let batches = held.collect(frame).await?;
+    let read_bytes = held.size();
     let whole = |i: usize| -> Result<ArrayRef> {
         let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
         if parts.is_empty() {
@@ -99,10 +109,21 @@ pub async fn read_rows(
         .iter()
         .map(|a| Ok(take(a.as_ref(), &kept, None)?))
         .collect::<Result<Vec<ArrayRef>>>()?;
+    let label = take(label_array.as_ref(), &kept, None)?;
+    let kept_bytes: usize = columns
+        .iter()
+        .map(|(_, c)| c.get_array_memory_size())
+        .chain(aside.iter().map(|a| a.get_array_memory_size()))
+        .sum::<usize>()
+        + label.get_array_memory_size();
+    held.grow(kept_bytes + keep.len() * columns.len() * size_of::<f64>())?;
+    drop(batches);
+    held.shrink(read_bytes);
     Ok(TrainingRows {
         columns,
-        label: take(label_array.as_ref(), &kept, None)?,
+        label,
         aside,
+        held,
     })
 }
 
@@ -131,6 +152,7 @@ pub async fn read_labelled(
         columns: rows.columns,
         labels,
         aside: rows.aside,
+        held: rows.held,
     })
 }
 

@@ -16,6 +16,7 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
 use super::{conform, published_columns};
+use crate::memory::Held;
 use crate::models::matching::blocking::{parse_rules, sided_pairs_sql};
 use crate::models::matching::{Matching, check_pair_counts};
 use crate::values::quote_literal;
@@ -167,6 +168,8 @@ fn compact(batch: RecordBatch) -> Result<RecordBatch> {
 struct Snapshot {
     ctx: SessionContext,
     name: String,
+    /// Its rows' memory, held in the session's pool while the snapshot lives.
+    _held: Held,
 }
 
 impl Snapshot {
@@ -177,7 +180,13 @@ impl Snapshot {
         let schema = Arc::new(df.schema().as_arrow().clone());
         let index = schema.index_of(flag)?;
         let (mut yes, mut no) = (Vec::new(), Vec::new());
-        for batch in df.collect().await? {
+        let (mut held_yes, mut held_no) = (
+            Held::new(ctx, format!("match_pairs snapshot of {flag} rows")),
+            Held::new(ctx, format!("match_pairs snapshot of rows without {flag}")),
+        );
+        let mut stream = df.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
             let Some(mask) = batch.column(index).as_boolean_opt().cloned() else {
                 return plan_err!("snapshot flag column {flag} is not boolean");
             };
@@ -187,17 +196,28 @@ impl Snapshot {
             } else {
                 mask
             };
-            yes.push(compact(filter_record_batch(&batch, &mask)?)?);
-            no.push(compact(filter_record_batch(&batch, &not(&mask)?)?)?);
+            let (y, n) = (
+                compact(filter_record_batch(&batch, &mask)?)?,
+                compact(filter_record_batch(&batch, &not(&mask)?)?)?,
+            );
+            held_yes.grow(y.get_array_memory_size())?;
+            held_no.grow(n.get_array_memory_size())?;
+            yes.push(y);
+            no.push(n);
         }
         Ok((
-            Self::keep(ctx, Arc::clone(&schema), yes)?,
-            Self::keep(ctx, schema, no)?,
+            Self::keep(ctx, Arc::clone(&schema), yes, held_yes)?,
+            Self::keep(ctx, schema, no, held_no)?,
         ))
     }
 
     /// Register `batches` under a new temporary name.
-    fn keep(ctx: &SessionContext, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
+    fn keep(
+        ctx: &SessionContext,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        held: Held,
+    ) -> Result<Self> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let parts = ctx.state().config().target_partitions().max(1);
         let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts];
@@ -214,6 +234,7 @@ impl Snapshot {
         Ok(Self {
             ctx: ctx.clone(),
             name,
+            _held: held,
         })
     }
 }

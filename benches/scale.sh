@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole sample pipeline at size (release mode, issue 16): for each CUSTOMERS, generate a
+# workspace (seed 11), point the sample's c360.toml and sql/ at it with
+# [engine] memory_limit = LIMIT (default 8GiB), and run it from one command (`c360 run` trains
+# the match model itself). Reports wall time, peak resident memory against the limit and each
+# size's ten slowest and ten most memory-hungry models, from the run summary's per-model
+# peaks. Every run has a time limit (TIMEOUT seconds, default 3600) and is killed past it.
+# Usage: benches/scale.sh [CUSTOMERS...]   (default 100000 300000 1000000)
+#        LIMIT=8GiB TIMEOUT=3600 benches/scale.sh 100000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 300000 1000000)
+LIMIT="${LIMIT:-8GiB}"
+TIMEOUT="${TIMEOUT:-3600}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/c360-target}"
+
+cargo build --release --quiet
+C360="$CARGO_TARGET_DIR/release/c360"
+seconds() { grep 'Elapsed (wall' "$1" | awk '{n=split($8,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}'; }
+peak_gib() { grep 'Maximum resident' "$1" | awk '{printf "%.2f", $6/1048576}'; }
+# The run summary's model lines as: seconds  pool-bytes  rss-bytes  name
+models() {
+  awk '$1 == "ok" {
+    s = $5; sub(/s$/, "", s)
+    unit["B"] = 1; unit["KiB"] = 1024; unit["MiB"] = 1048576; unit["GiB"] = 1073741824; unit["TiB"] = 1099511627776
+    printf "%s %.0f %.0f %s\n", s, $7 * unit[$8], $10 * unit[$11], $2
+  }' "$1"
+}
+
+summary=()
+for CUSTOMERS in "${SIZES[@]}"; do
+  OUT="benches/out/scale-$CUSTOMERS"
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  echo "== $CUSTOMERS customers, memory_limit $LIMIT"
+  /usr/bin/time -v "$C360" generate --customers "$CUSTOMERS" --seed 11 --out "$OUT/data" \
+    >"$OUT/generate.txt" 2>"$OUT/generate.time"
+  echo "   generate: $(seconds "$OUT/generate.time") s, $(grep -o '[0-9,]* rows' "$OUT/generate.txt" | head -1)"
+  sed -e 's#"data/#"'"$PWD/$OUT"'/data/#' -e 's#^output = "output"#output = "'"$PWD/$OUT"'/output"#' \
+    -e 's#^model = "models/#model = "'"$PWD/$OUT"'/models/#' \
+    -e 's#^memory_limit = .*#memory_limit = "'"$LIMIT"'"#' c360.toml >"$OUT/c360.toml"
+  sed -i 's#^\[pipeline\]#[pipeline]\nmodels = "'"$PWD/$OUT"'/models"#' "$OUT/c360.toml"
+  cp -r sql "$OUT/sql"
+  status=ok
+  /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/run.txt" 2>"$OUT/run.time" \
+    || status="exit $? (see $OUT/run.txt, $OUT/run.time)"
+  wall="$(seconds "$OUT/run.time")"
+  rss="$(peak_gib "$OUT/run.time")"
+  head -1 "$OUT/run.txt" | sed 's/^/   /'
+  grep -E '^  (FAILED|skipped)' "$OUT/run.txt" | sed 's/^/   /' || true
+  echo "   run: $wall s, peak RSS $rss GiB (limit $LIMIT), $status"
+  echo "   slowest models (s, pool peak, rss peak):"
+  models "$OUT/run.txt" | sort -k1,1 -rn | head -10 |
+    awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+  echo "   most memory (rss peak while the model built):"
+  models "$OUT/run.txt" | sort -k3,3 -rn | head -10 |
+    awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+  summary+=("$CUSTOMERS customers: run $wall s, peak RSS $rss GiB, $status")
+done
+echo "== summary (memory_limit $LIMIT)"
+printf '   %s\n' "${summary[@]}"
