@@ -244,12 +244,17 @@ def stop_while_busy(proc, uri):
         except Exception as e:  # the cancelled query's error
             outcome["error"] = str(e)
         finally:
-            # The server is gone: closing is best effort, and closes each handle once.
-            for handle in (cur, conn):
-                try:
-                    handle.close()
-                except Exception:
-                    pass
+            # The server is gone: the cursor's broken result reader raises again on every
+            # close, so it is dropped before the statement and the connection close.
+            try:
+                cur.close()
+            except Exception:
+                cur._results = None
+                cur.close()
+            try:
+                conn.close()
+            except Exception:
+                pass
 
     thread = threading.Thread(target=long_query)
     thread.start()

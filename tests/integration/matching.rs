@@ -178,20 +178,26 @@ async fn an_exploding_blocking_rule_is_refused() {
             max_pairs: 10_000_000,
             u_sample_pairs: 1000,
             seed: 0,
-            comparisons: vec![ComparisonConfig {
-                name: String::new(),
-                column: "k".to_string(),
-                kind: ComparisonKind::Exact,
-                thresholds: Vec::new(),
-                term_frequency: false,
-                m: Vec::new(),
-            }],
+            comparisons: ["k", "g"]
+                .into_iter()
+                .map(|column| ComparisonConfig {
+                    name: String::new(),
+                    column: column.to_string(),
+                    kind: ComparisonKind::Exact,
+                    thresholds: Vec::new(),
+                    term_frequency: false,
+                    m: Vec::new(),
+                })
+                .collect(),
         },
     );
     let engine = Engine::open(&workspace).await.expect("open");
     engine
         .ctx
-        .sql("CREATE TABLE crowd AS SELECT v AS id, 'same' AS k FROM generate_series(1, 100000) AS t(v)")
+        .sql(
+            "CREATE TABLE crowd AS SELECT v AS id, 'same' AS k, v % 1000 AS g \
+             FROM generate_series(1, 100000) AS t(v)",
+        )
         .await
         .expect("plan")
         .collect()
@@ -208,7 +214,9 @@ async fn an_exploding_blocking_rule_is_refused() {
     let e = error_of(&engine, "SELECT * FROM train_match_model('crowd')").await;
     assert!(
         e.contains("yields 4999950000 candidate pairs")
-            && e.contains("key 'same', has 100000 records"),
+            && e.contains("key 'same', has 100000 records")
+            // The stricter rule that fits: 1,000 blocks of 100 records.
+            && e.contains("such as `l.k = r.k AND l.g = r.g` (4950000 pairs)"),
         "{e}"
     );
     // The counts themselves never run the join: a rule without an equality is reported as
@@ -225,6 +233,16 @@ async fn an_exploding_blocking_rule_is_refused() {
     assert_eq!(pairs.value(0), 4_999_950_000);
     assert_eq!(pairs.value(1), 4_999_950_000);
     assert!(!batches[0].column(2).as_boolean().value(0));
+    let stricter = scalar(
+        &engine.ctx,
+        "SELECT string_agg(stricter_rule || ': ' || stricter_rule_pairs, '; ' ORDER BY rule) \
+         FROM blocking_rule_counts('crowd')",
+    )
+    .await;
+    assert_eq!(
+        stricter,
+        "l.k = r.k AND l.g = r.g: 4950000; l.id > r.id AND l.g = r.g: 4950000"
+    );
 }
 
 #[tokio::test]

@@ -212,7 +212,39 @@ pub async fn count_pairs(
     Ok(counts)
 }
 
-/// Refuse to run a rule that yields more pairs than `max_pairs`, naming its largest block.
+/// A stricter form of `rule` that stays within `max_pairs`: the rule AND one comparison
+/// column's equality (`l.postcode_std = r.postcode_std`), the one that keeps the most pairs
+/// within the limit, with its pair count; `None` when no single column is enough. Counted
+/// without running the joins, like the rule itself.
+pub async fn stricter_rule(
+    ctx: &SessionContext,
+    name: &str,
+    config: &MatchingConfig,
+    rule: &Rule,
+) -> Result<Option<(String, i64)>> {
+    let mut best: Option<(String, i64)> = None;
+    for column in config.comparisons.iter().map(|c| c.column.as_str()) {
+        let condition = format!("l.{column} = r.{column}");
+        if rule.text.contains(&condition) {
+            continue;
+        }
+        let text = format!("{} AND {condition}", rule.text);
+        let Ok(candidate) = Rule::parse(&text, &format!("[matching.{name}] a stricter rule"))
+        else {
+            continue;
+        };
+        let count = &count_pairs(ctx, config, std::slice::from_ref(&candidate)).await?[0];
+        // An upper bound within the limit is enough: the rule then fits.
+        let fits = count.pairs > 0 && count.pairs as u64 <= config.max_pairs;
+        if fits && best.as_ref().is_none_or(|(_, pairs)| count.pairs > *pairs) {
+            best = Some((text, count.pairs));
+        }
+    }
+    Ok(best)
+}
+
+/// Refuse to run a rule that yields more pairs than `max_pairs`, naming its largest block
+/// and a stricter rule that would fit, when one column is enough.
 pub async fn check_pair_counts(
     ctx: &SessionContext,
     name: &str,
@@ -227,10 +259,14 @@ pub async fn check_pair_counts(
                       record with every other"
                     .to_string(),
             };
+            let stricter = match stricter_rule(ctx, name, config, rule).await? {
+                Some((text, pairs)) => format!("such as `{text}` ({pairs} pairs)"),
+                None => "add a condition such as AND l.last_name = r.last_name".to_string(),
+            };
             return Err(DataFusionError::Execution(format!(
                 "[matching.{name}] blocking rule `{}` yields {} candidate pairs, above \
-                 max_pairs = {}: {block}. Make the rule stricter (add a condition such as \
-                 AND l.last_name = r.last_name) or raise max_pairs",
+                 max_pairs = {}: {block}. Make the rule stricter ({stricter}) or raise \
+                 max_pairs; SELECT * FROM blocking_rule_counts('{name}') shows every rule",
                 rule.text, count.pairs, config.max_pairs
             )));
         }

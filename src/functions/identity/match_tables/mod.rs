@@ -35,9 +35,10 @@ pub const TRAIN_USAGE: &str = "train_match_model(setup): estimate the match mode
 
 /// How `blocking_rule_counts` is called.
 pub const COUNTS_USAGE: &str = "blocking_rule_counts(setup): for each blocking rule of \
-    [matching.SETUP], the candidate pairs it yields, its largest block and whether it stays \
-    within max_pairs, counted without running the joins, such as \
-    blocking_rule_counts('identity')";
+    [matching.SETUP], the candidate pairs it yields, its largest block, whether it stays \
+    within max_pairs and, for a rule that does not, a stricter rule that would (the rule and \
+    one comparison column's equality) with its pairs, all counted without running the joins, \
+    such as blocking_rule_counts('identity')";
 
 /// How `match_pairs` is called.
 pub const PAIRS_USAGE: &str = "match_pairs(setup [, previous_pairs]): the candidate pairs of \
@@ -102,6 +103,8 @@ impl Kind {
                 f("largest_block", DataType::Int64),
                 f("largest_block_key", DataType::Utf8),
                 f("within_max_pairs", DataType::Boolean),
+                f("stricter_rule", DataType::Utf8),
+                f("stricter_rule_pairs", DataType::Int64),
             ],
             Self::PreviousIds => vec![
                 f("record_key", DataType::Utf8),
