@@ -250,7 +250,10 @@ def stop_while_busy(proc, uri):
                 cur.close()
             except Exception:
                 cur._results = None
-                cur.close()
+                try:
+                    cur.close()
+                except Exception:
+                    pass
             try:
                 conn.close()
             except Exception:
