@@ -11,7 +11,11 @@ fuzz_target!(|input: (String, String)| {
     let (a, b) = (common::literal(&input.0), common::literal(&input.1));
     for (f, arities) in common::text_functions() {
         for n in arities {
-            let args = if *n == 1 { a.clone() } else { format!("{a}, {b}") };
+            let args = if *n == 1 {
+                a.clone()
+            } else {
+                format!("{a}, {b}")
+            };
             common::run(&format!("SELECT {f}({args})"));
         }
     }
