@@ -37,6 +37,15 @@ fn run_sample() -> (TempDir, Workspace) {
     let mut workspace = Workspace::load(&repo()).expect("sample workspace");
     workspace.config.pipeline.output = output.path().display().to_string();
     workspace.config.pipeline.models = output.path().join("models").display().to_string();
+    // The shipped match model, copied: a run that found it stale would retrain it, and must
+    // not write into the repository.
+    for setup in workspace.config.matching.values_mut() {
+        let copy = output
+            .path()
+            .join(format!("matching-{}", setup.model.replace('/', "_")));
+        std::fs::copy(repo().join(&setup.model), &copy).expect("copy the match model");
+        setup.model = copy.display().to_string();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let summary = runtime.block_on(async {
         let engine = Engine::open(&workspace).await.expect("open the sample");
