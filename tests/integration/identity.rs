@@ -55,6 +55,17 @@ fn identity_layers() -> RunOptions {
     }
 }
 
+/// Run the staging and identity layers of `workspace` (every model must build) and open the
+/// engine on what they published.
+async fn build_identity(workspace: &Workspace) -> Engine {
+    let engine = Engine::open(workspace).await.expect("open");
+    let summary = pipeline::run(&engine, &identity_layers())
+        .await
+        .expect("run");
+    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    Engine::open(workspace).await.expect("reopen")
+}
+
 async fn customer_ids(engine: &Engine) -> Vec<String> {
     let batches = engine
         .ctx
@@ -100,12 +111,7 @@ async fn new_records_join_existing_customers_and_ids_survive() {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_sample(dir.path());
     let workspace = Workspace::load(dir.path()).expect("copied workspace");
-    let engine = Engine::open(&workspace).await.expect("open");
-    let summary = pipeline::run(&engine, &identity_layers())
-        .await
-        .expect("run");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
-    let engine = Engine::open(&workspace).await.expect("reopen");
+    let engine = build_identity(&workspace).await;
     let before = customer_ids(&engine).await;
     let first_scoring = scalar(&engine.ctx, "SELECT max(scored_at) FROM identity_pairs").await;
 
@@ -127,12 +133,7 @@ async fn new_records_join_existing_customers_and_ids_survive() {
         ),
     )
     .expect("write new ticket");
-    let engine = Engine::open(&workspace).await.expect("reopen");
-    let summary = pipeline::run(&engine, &identity_layers())
-        .await
-        .expect("rerun");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
-    let engine = Engine::open(&workspace).await.expect("reopen");
+    let engine = build_identity(&workspace).await;
     let after = customer_ids(&engine).await;
     // Every earlier record keeps its customer id; the new ticket inherits its customer's.
     for line in &before {
@@ -173,16 +174,11 @@ async fn a_run_trains_the_match_model_when_it_is_missing_or_its_comparisons_chan
 
     // A new workspace: one `c360 run`, no `c360 train` first.
     let workspace = Workspace::load(dir.path()).expect("copied workspace");
-    let engine = Engine::open(&workspace).await.expect("open");
-    let summary = pipeline::run(&engine, &identity_layers())
-        .await
-        .expect("run");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    let engine = build_identity(&workspace).await;
     assert!(
         model.exists(),
         "the run did not publish the match model it trained"
     );
-    let engine = Engine::open(&workspace).await.expect("reopen");
     let scores = c360::eval::identity(&engine, &repo().join("data/truth/record_person"))
         .await
         .expect("eval");
@@ -190,10 +186,7 @@ async fn a_run_trains_the_match_model_when_it_is_missing_or_its_comparisons_chan
     let trained = modified(&model);
 
     // A rerun with the same comparisons keeps the model; changed comparisons retrain it.
-    let summary = pipeline::run(&engine, &identity_layers())
-        .await
-        .expect("rerun");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    build_identity(&workspace).await;
     assert_eq!(
         modified(&model),
         trained,
@@ -205,11 +198,7 @@ async fn a_run_trains_the_match_model_when_it_is_missing_or_its_comparisons_chan
     assert_ne!(changed, text, "the sample's first comparison changed shape");
     std::fs::write(&toml, changed).expect("write c360.toml");
     let workspace = Workspace::load(dir.path()).expect("changed workspace");
-    let engine = Engine::open(&workspace).await.expect("reopen");
-    let summary = pipeline::run(&engine, &identity_layers())
-        .await
-        .expect("run after the change");
-    assert_eq!(summary.failed(), 0, "{}", summary.render());
+    build_identity(&workspace).await;
     assert_ne!(
         modified(&model),
         trained,
