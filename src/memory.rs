@@ -125,7 +125,8 @@ impl Held {
     pub fn grow(&mut self, bytes: usize) -> Result<()> {
         self.reservation.try_grow(bytes).map_err(|e| {
             DataFusionError::ResourcesExhausted(format!(
-                "{} needs more memory than the memory limit leaves ({} held, {} more asked):                  give it fewer rows or columns, or raise [engine] memory_limit ({})",
+                "{} needs more memory than the memory limit leaves ({} held, {} more asked): \
+                 give it fewer rows or columns, or raise [engine] memory_limit ({})",
                 self.what,
                 human(self.reservation.size() as u64),
                 human(bytes as u64),

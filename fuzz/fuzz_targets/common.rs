@@ -33,11 +33,6 @@ static SESSION: LazyLock<Session> = LazyLock::new(|| {
     }
 });
 
-/// A SQL string literal of `text` (quotes doubled).
-pub fn literal(text: &str) -> String {
-    c360::values::quote_literal(text)
-}
-
 /// The c360 functions of text and the numbers of text arguments each takes.
 pub fn text_functions() -> &'static [(&'static str, Vec<usize>)] {
     &SESSION.text_functions

@@ -2,13 +2,14 @@
 //! arbitrary events.
 #![no_main]
 
+use c360::values::quote_literal;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]
 mod common;
 
 fuzz_target!(|input: (i64, String, Vec<(u32, u8)>)| {
-    let (window, mode) = (input.0, common::literal(&input.1));
+    let (window, mode) = (input.0, quote_literal(&input.1));
     let events = common::events(&input.2);
     for f in ["window_funnel", "funnel_step_seconds"] {
         common::run(&format!(

@@ -182,9 +182,9 @@ fn starting_m(config: &MatchingConfig) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Every comparison's column of every record, prepared for its comparison.
-/// The records' comparison columns, held in the session's memory pool (the columns read and
-/// the values prepared from them) for as long as the training keeps them.
+/// Every comparison's column of every record, prepared for its comparison, with the memory
+/// they hold in the session's pool (the columns read and the values prepared from them) for
+/// as long as the training keeps them.
 async fn load_records(
     ctx: &SessionContext,
     name: &str,
