@@ -259,3 +259,19 @@ pub fn finish(array: ArrayRef, args: &ScalarFunctionArgs) -> Result<ColumnarValu
         Ok(ColumnarValue::Array(array))
     }
 }
+
+/// Test support: merge `right`'s partial state into `left`, as a final aggregate merges
+/// what its partitions sent.
+#[cfg(test)]
+pub fn merge_partial(
+    left: &mut dyn datafusion::logical_expr::Accumulator,
+    right: &mut dyn datafusion::logical_expr::Accumulator,
+) {
+    let state: Vec<ArrayRef> = right
+        .state()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_array().unwrap())
+        .collect();
+    left.merge_batch(&state).unwrap();
+}

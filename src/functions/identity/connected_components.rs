@@ -271,13 +271,7 @@ mod tests {
                 strings(&[None, Some("d"), Some("b")]),
             ])
             .unwrap();
-        let state: Vec<ArrayRef> = right
-            .state()
-            .unwrap()
-            .iter()
-            .map(|s| s.to_array().unwrap())
-            .collect();
-        left.merge_batch(&state).unwrap();
+        crate::functions::util::merge_partial(&mut left, &mut right);
         let expected: Vec<(String, String)> = [
             ("a", "a"),
             ("b", "a"),

@@ -178,13 +178,7 @@ mod tests {
             .unwrap();
         let mut right = MostFrequentAccumulator::new(DataType::Utf8);
         right.update_batch(&batch(vec![Some("b")])).unwrap();
-        let state: Vec<ArrayRef> = right
-            .state()
-            .unwrap()
-            .iter()
-            .map(|s| s.to_array().unwrap())
-            .collect();
-        left.merge_batch(&state).unwrap();
+        crate::functions::util::merge_partial(&mut left, &mut right);
         assert_eq!(left.evaluate().unwrap(), ScalarValue::from("b"));
         left.update_batch(&batch(vec![Some("a"), Some("c"), Some("c")]))
             .unwrap();

@@ -169,13 +169,7 @@ mod tests {
         right
             .update_batch(&batch(vec![Some("a"), Some("b"), Some("b")]))
             .unwrap();
-        let state: Vec<ArrayRef> = right
-            .state()
-            .unwrap()
-            .iter()
-            .map(|s| s.to_array().unwrap())
-            .collect();
-        left.merge_batch(&state).unwrap();
+        crate::functions::util::merge_partial(&mut left, &mut right);
         // a: 3 records -> 3 pairs; b: 2 records -> 1 pair.
         assert_eq!(left.pairs(), 4);
     }

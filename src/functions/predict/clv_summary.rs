@@ -414,13 +414,7 @@ mod tests {
         right
             .update_batch(&[ts(&[10, 0]), values(&[2.0, 1.0]), ts(&[30, 30])])
             .unwrap();
-        let state: Vec<ArrayRef> = right
-            .state()
-            .unwrap()
-            .iter()
-            .map(|s| s.to_array().unwrap())
-            .collect();
-        left.merge_batch(&state).unwrap();
+        crate::functions::util::merge_partial(&mut left, &mut right);
         assert_eq!(left.evaluate().unwrap(), whole.evaluate().unwrap());
     }
 }
