@@ -4,7 +4,9 @@
 # [engine] memory_limit = LIMIT (default 8GiB), and run it from one command (`c360 run` trains
 # the match model itself). Reports wall time, peak resident memory against the limit and each
 # size's ten slowest and ten most memory-hungry models, from the run summary's per-model
-# peaks. Every run has a time limit (TIMEOUT seconds, default 3600) and is killed past it.
+# peaks. Every run has a time limit (TIMEOUT seconds, default 3600) and is killed past it, and
+# a watchdog kills it when its resident memory passes HARD_LIMIT_GIB (default 20) so that a
+# run that breaks its limit cannot take the machine with it.
 # Usage: benches/scale.sh [CUSTOMERS...]   (default 100000 300000 1000000)
 #        LIMIT=8GiB TIMEOUT=3600 benches/scale.sh 100000
 set -euo pipefail
@@ -18,7 +20,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/c360-target}"
 cargo build --release --quiet
 C360="$CARGO_TARGET_DIR/release/c360"
 seconds() { grep 'Elapsed (wall' "$1" | awk '{n=split($8,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}'; }
-peak_gib() { grep 'Maximum resident' "$1" | awk '{printf "%.2f", $6/1048576}'; }
 # The run summary's model lines as: seconds  pool-bytes  rss-bytes  name
 models() {
   awk '$1 == "ok" {
@@ -26,6 +27,20 @@ models() {
     unit["B"] = 1; unit["KiB"] = 1024; unit["MiB"] = 1048576; unit["GiB"] = 1073741824; unit["TiB"] = 1099511627776
     printf "%s %.0f %.0f %s\n", s, $7 * unit[$8], $10 * unit[$11], $2
   }' "$1"
+}
+
+HARD_LIMIT_GIB="${HARD_LIMIT_GIB:-20}"
+# Kill the process running `pattern` when its resident memory passes HARD_LIMIT_GIB.
+watchdog() {
+  local pattern="$1" pid rss
+  while sleep 1; do
+    pid="$(pgrep -f -x "$pattern" | head -1)" || continue
+    rss="$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)" || continue
+    if [ -n "$rss" ] && [ "$rss" -gt $((HARD_LIMIT_GIB * 1048576)) ]; then
+      echo "   watchdog: resident memory $((rss / 1048576)) GiB > ${HARD_LIMIT_GIB} GiB, killing the run" >&2
+      kill -9 "$pid"
+    fi
+  done
 }
 
 summary=()
@@ -42,10 +57,16 @@ for CUSTOMERS in "${SIZES[@]}"; do
   sed -i 's#^\[pipeline\]#[pipeline]\nmodels = "'"$PWD/$OUT"'/models"#' "$OUT/c360.toml"
   cp -r sql "$OUT/sql"
   status=ok
+  watchdog "$C360 --workspace $OUT run" &
+  watcher=$!
   /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/run.txt" 2>"$OUT/run.time" \
     || status="exit $? (see $OUT/run.txt, $OUT/run.time)"
+  kill "$watcher" 2>/dev/null || true
   wall="$(seconds "$OUT/run.time")"
-  rss="$(peak_gib "$OUT/run.time")"
+  # The peak is the largest of the models' peaks: c360 restarts the kernel's high-water mark
+  # at each model (to measure it per model), which leaves time's "Maximum resident" the last
+  # model's peak only.
+  rss="$(models "$OUT/run.txt" | awk '$3 > m {m = $3} END {printf "%.2f", m / 1073741824}')"
   head -1 "$OUT/run.txt" | sed 's/^/   /'
   grep -E '^  (FAILED|skipped)' "$OUT/run.txt" | sed 's/^/   /' || true
   echo "   run: $wall s, peak RSS $rss GiB (limit $LIMIT), $status"

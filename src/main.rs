@@ -15,6 +15,12 @@ use c360::sql_limits::PLANNING_STACK;
 use c360::{Engine, generate, pipeline};
 use clap::{Parser, Subcommand};
 
+/// mimalloc, as datafusion-cli uses: it hands freed memory back to the system, where glibc's
+/// allocator kept a big model's peak resident long after the model finished (the memory
+/// limit bounds what operators hold, and resident memory must follow it down).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// c360: an embedded customer-360 query engine on Apache DataFusion.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]

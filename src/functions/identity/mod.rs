@@ -4,6 +4,7 @@
 //! clustering of matched pairs (connected components, stable ids) and survivorship for the
 //! golden record (most recent, most frequent, source priority).
 
+pub mod best_row_groups;
 pub mod connected_components;
 pub mod damerau_levenshtein;
 pub mod date_diff_days;

@@ -5,11 +5,11 @@ use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, Signature, Volatility,
+    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
-use super::survivorship::{BestRowAccumulator, Better, state_fields};
+use super::survivorship::{self, BestRowAccumulator, Better, state_fields};
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
@@ -66,6 +66,21 @@ impl AggregateUDFImpl for MostRecentFunc {
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         Ok(Box::new(BestRowAccumulator::new(
+            "most_recent",
+            &args,
+            &[Better::Larger],
+        )?))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(survivorship::groups(
             "most_recent",
             &args,
             &[Better::Larger],

@@ -5,11 +5,12 @@ use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, Signature, TypeSignature, Volatility,
+    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, TypeSignature,
+    Volatility,
 };
 use datafusion_macros::user_doc;
 
-use super::survivorship::{BestRowAccumulator, Better, state_fields};
+use super::survivorship::{self, BestRowAccumulator, Better, state_fields};
 
 #[user_doc(
     doc_section(label = "Identity Functions"),
@@ -54,6 +55,15 @@ impl Default for SourcePriorityFunc {
     }
 }
 
+/// The ranking keys: the priority (smaller wins), then the time when given (later wins).
+fn keys(args: &AccumulatorArgs) -> &'static [Better] {
+    if args.expr_fields.len() == 3 {
+        &[Better::Smaller, Better::Larger]
+    } else {
+        &[Better::Smaller]
+    }
+}
+
 impl AggregateUDFImpl for SourcePriorityFunc {
     fn name(&self) -> &str {
         "source_priority"
@@ -72,15 +82,25 @@ impl AggregateUDFImpl for SourcePriorityFunc {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let keys: &[Better] = if args.expr_fields.len() == 3 {
-            &[Better::Smaller, Better::Larger]
-        } else {
-            &[Better::Smaller]
-        };
         Ok(Box::new(BestRowAccumulator::new(
             "source_priority",
             &args,
-            keys,
+            keys(&args),
+        )?))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(survivorship::groups(
+            "source_priority",
+            &args,
+            keys(&args),
         )?))
     }
 

@@ -13,6 +13,8 @@ use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_er
 use datafusion::logical_expr::Accumulator;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 
+use super::best_row_groups::BestRowGroups;
+
 /// Which way a ranking key is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Better {
@@ -48,61 +50,81 @@ pub struct BestRowAccumulator {
     best: Option<Vec<ScalarValue>>,
 }
 
+/// The input types of a best-row aggregate's call, checked against its keys.
+fn input_types(function: &str, args: &AccumulatorArgs, keys: &[Better]) -> Result<Vec<DataType>> {
+    let types: Vec<DataType> = args
+        .expr_fields
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    if types.len() != keys.len() + 1 {
+        return plan_err!(
+            "{function}: expected {} arguments, got {}",
+            keys.len() + 1,
+            types.len()
+        );
+    }
+    Ok(types)
+}
+
+/// The groups accumulator of a best-row aggregate.
+pub fn groups(
+    function: &'static str,
+    args: &AccumulatorArgs,
+    keys: &[Better],
+) -> Result<BestRowGroups> {
+    let types = input_types(function, args, keys)?;
+    Ok(BestRowGroups::new(function, types, keys.to_vec()))
+}
+
+/// Comparators between rows of `left` and `right` (columns `[value, keys...]`), ordered so
+/// that `Greater` means the left row is better: the keys in turn, then the value (larger wins).
+pub fn comparators(
+    function: &str,
+    directions: &[Better],
+    left: &[ArrayRef],
+    right: &[ArrayRef],
+) -> Result<Vec<DynComparator>> {
+    let order = (1..left.len()).chain([0]);
+    order
+        .map(|c| {
+            let better = if c == 0 {
+                Better::Larger
+            } else {
+                directions[c - 1]
+            };
+            let options = SortOptions {
+                descending: better == Better::Smaller,
+                nulls_first: true,
+            };
+            make_comparator(left[c].as_ref(), right[c].as_ref(), options).map_err(|e| {
+                DataFusionError::Execution(format!(
+                    "{function}: cannot rank values of type {}: {e}",
+                    left[c].data_type()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Row `left` against row `right` under `comparators`.
+pub fn compare(comparators: &[DynComparator], left: usize, right: usize) -> Ordering {
+    comparators
+        .iter()
+        .map(|cmp| cmp(left, right))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
 impl BestRowAccumulator {
     /// An accumulator over `[value, keys...]` with one direction per key.
     pub fn new(function: &'static str, args: &AccumulatorArgs, keys: &[Better]) -> Result<Self> {
-        let types: Vec<DataType> = args
-            .expr_fields
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        if types.len() != keys.len() + 1 {
-            return plan_err!(
-                "{function}: expected {} arguments, got {}",
-                keys.len() + 1,
-                types.len()
-            );
-        }
         Ok(Self {
             function,
             directions: keys.to_vec(),
-            types,
+            types: input_types(function, args, keys)?,
             best: None,
         })
-    }
-
-    /// Comparators between rows of `left` and `right` (columns `[value, keys...]`), ordered so
-    /// that `Greater` means the left row is better.
-    fn comparators(&self, left: &[ArrayRef], right: &[ArrayRef]) -> Result<Vec<DynComparator>> {
-        let order = (1..left.len()).chain([0]);
-        order
-            .map(|c| {
-                let better = if c == 0 {
-                    Better::Larger
-                } else {
-                    self.directions[c - 1]
-                };
-                let options = SortOptions {
-                    descending: better == Better::Smaller,
-                    nulls_first: true,
-                };
-                make_comparator(left[c].as_ref(), right[c].as_ref(), options).map_err(|e| {
-                    DataFusionError::Execution(format!(
-                        "{}: cannot rank values of type {}: {e}",
-                        self.function,
-                        left[c].data_type()
-                    ))
-                })
-            })
-            .collect()
-    }
-
-    fn compare(comparators: &[DynComparator], left: usize, right: usize) -> Ordering {
-        comparators
-            .iter()
-            .map(|cmp| cmp(left, right))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
     }
 
     fn check_columns(&self, columns: &[ArrayRef]) -> Result<()> {
@@ -122,14 +144,14 @@ impl Accumulator for BestRowAccumulator {
     fn update_batch(&mut self, columns: &[ArrayRef]) -> Result<()> {
         self.check_columns(columns)?;
         let values = &columns[0];
-        let within = self.comparators(columns, columns)?;
+        let within = comparators(self.function, &self.directions, columns, columns)?;
         let mut winner: Option<usize> = None;
         for row in 0..values.len() {
             if values.is_null(row) {
                 continue;
             }
             winner = match winner {
-                Some(w) if Self::compare(&within, row, w).is_le() => Some(w),
+                Some(w) if compare(&within, row, w).is_le() => Some(w),
                 _ => Some(row),
             };
         }
@@ -141,8 +163,8 @@ impl Accumulator for BestRowAccumulator {
                 .iter()
                 .map(|s| s.to_array_of_size(1))
                 .collect::<Result<Vec<_>>>()?;
-            let across = self.comparators(&stored, columns)?;
-            if Self::compare(&across, 0, winner).is_ge() {
+            let across = comparators(self.function, &self.directions, &stored, columns)?;
+            if compare(&across, 0, winner).is_ge() {
                 return Ok(());
             }
         }
