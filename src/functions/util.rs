@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveBuilder, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, PrimitiveBuilder, StringBuilder,
+};
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef};
 use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -235,6 +237,12 @@ pub fn for_each_state_row(
         f(&row_lists)?;
     }
     Ok(())
+}
+
+/// Whether a groups accumulator takes `row`: there is no FILTER, or it is true there (a NULL
+/// filter value leaves the row out, as SQL's FILTER (WHERE ...) does).
+pub fn row_selected(filter: Option<&BooleanArray>, row: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(row) && f.value(row))
 }
 
 /// Argument `index` of a scalar call when it is a string constant (a model or setup name).

@@ -11,10 +11,11 @@ use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, DynComparator, new
 use datafusion::arrow::compute::kernels::boolean::not;
 use datafusion::arrow::compute::{interleave, nullif, prep_null_mask_filter};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, exec_err};
+use datafusion::common::Result;
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
-use super::survivorship::{Better, comparators, compare};
+use super::survivorship::{Better, check_columns, comparators, compare};
+use crate::functions::util::row_selected;
 
 /// No winner yet.
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
@@ -57,14 +58,7 @@ impl BestRowGroups {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        if columns.len() != self.types.len() {
-            return exec_err!(
-                "{}: expected {} columns, got {}",
-                self.function,
-                self.types.len(),
-                columns.len()
-            );
-        }
+        check_columns(self.function, &self.directions, columns)?;
         self.best.resize(total_num_groups, NONE);
         let batch = u32::try_from(self.batches.len()).map_err(|_| {
             datafusion::error::DataFusionError::ResourcesExhausted(format!(
@@ -80,8 +74,7 @@ impl BestRowGroups {
         let values = &columns[0];
         let mut won = false;
         for (row, &group) in group_indices.iter().enumerate() {
-            if values.is_null(row) || opt_filter.is_some_and(|f| !(f.is_valid(row) && f.value(row)))
-            {
+            if values.is_null(row) || !row_selected(opt_filter, row) {
                 continue;
             }
             let (held_batch, held_row) = self.best[group];
@@ -129,7 +122,7 @@ impl BestRowGroups {
             .filter(|&&b| b != NONE)
             .map(|&(b, r)| (b as usize, r as usize))
             .collect();
-        let columns = self.gather(&winners)?;
+        let columns = self.gather(&winners, self.types.len())?;
         for (next, slot) in self.best.iter_mut().filter(|b| **b != NONE).enumerate() {
             *slot = (0, next as u32);
         }
@@ -139,11 +132,15 @@ impl BestRowGroups {
         Ok(())
     }
 
-    /// The columns of the rows at `positions` ((batch, row) pairs).
-    fn gather(&self, positions: &[(usize, usize)]) -> Result<Vec<ArrayRef>> {
-        (0..self.types.len())
+    /// The first `wanted` columns of the rows at `positions` ((batch, row) pairs). Batch
+    /// `self.batches.len()` is a one-row all-NULL batch, for groups without a winner.
+    fn gather(&self, positions: &[(usize, usize)], wanted: usize) -> Result<Vec<ArrayRef>> {
+        (0..wanted)
             .map(|c| {
-                let sources: Vec<&dyn Array> = self.batches.iter().map(|b| b[c].as_ref()).collect();
+                let null = new_null_array(&self.types[c], 1);
+                let mut sources: Vec<&dyn Array> =
+                    self.batches.iter().map(|b| b[c].as_ref()).collect();
+                sources.push(null.as_ref());
                 Ok(interleave(&sources, positions)?)
             })
             .collect()
@@ -153,7 +150,6 @@ impl BestRowGroups {
     /// the emitted groups leave the state.
     fn emit(&mut self, emit_to: EmitTo, wanted: usize) -> Result<Vec<ArrayRef>> {
         let groups = emit_to.take_needed(&mut self.best);
-        // A one-row all-NULL batch after the kept ones stands for groups without a winner.
         let nulls = self.batches.len();
         let positions: Vec<(usize, usize)> = groups
             .iter()
@@ -165,15 +161,7 @@ impl BestRowGroups {
                 }
             })
             .collect();
-        let out = (0..wanted)
-            .map(|c| {
-                let null = new_null_array(&self.types[c], 1);
-                let mut sources: Vec<&dyn Array> =
-                    self.batches.iter().map(|b| b[c].as_ref()).collect();
-                sources.push(null.as_ref());
-                Ok(interleave(&sources, &positions)?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let out = self.gather(&positions, wanted)?;
         if self.best.is_empty() {
             self.batches.clear();
             self.kept_rows = 0;
@@ -318,6 +306,20 @@ mod tests {
         assert_eq!(
             strings(&acc.evaluate(EmitTo::All).unwrap()),
             [Some("a".to_string())]
+        );
+    }
+
+    #[test]
+    fn rows_converted_to_state_merge_as_their_update_would() {
+        let rows = batch(&[Some("a"), Some("b"), Some("c")], &[1, 2, 3]);
+        let filter = BooleanArray::from(vec![Some(true), Some(false), None]);
+        let acc = groups();
+        let state = acc.convert_to_state(&rows, Some(&filter)).unwrap();
+        let mut merged = groups();
+        merged.merge_batch(&state, &[0, 0, 1], 2).unwrap();
+        assert_eq!(
+            strings(&merged.evaluate(EmitTo::All).unwrap()),
+            [Some("a".to_string()), None]
         );
     }
 }

@@ -107,6 +107,18 @@ pub fn comparators(
         .collect()
 }
 
+/// The columns of a best-row batch are the value and one per ranking key.
+pub fn check_columns(function: &str, directions: &[Better], columns: &[ArrayRef]) -> Result<()> {
+    if columns.len() != directions.len() + 1 {
+        return exec_err!(
+            "{function}: expected {} columns, got {}",
+            directions.len() + 1,
+            columns.len()
+        );
+    }
+    Ok(())
+}
+
 /// Row `left` against row `right` under `comparators`.
 pub fn compare(comparators: &[DynComparator], left: usize, right: usize) -> Ordering {
     comparators
@@ -126,23 +138,11 @@ impl BestRowAccumulator {
             best: None,
         })
     }
-
-    fn check_columns(&self, columns: &[ArrayRef]) -> Result<()> {
-        if columns.len() != self.directions.len() + 1 {
-            return exec_err!(
-                "{}: expected {} columns, got {}",
-                self.function,
-                self.directions.len() + 1,
-                columns.len()
-            );
-        }
-        Ok(())
-    }
 }
 
 impl Accumulator for BestRowAccumulator {
     fn update_batch(&mut self, columns: &[ArrayRef]) -> Result<()> {
-        self.check_columns(columns)?;
+        check_columns(self.function, &self.directions, columns)?;
         let values = &columns[0];
         let within = comparators(self.function, &self.directions, columns, columns)?;
         let mut winner: Option<usize> = None;

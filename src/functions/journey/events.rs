@@ -22,6 +22,8 @@ use datafusion::logical_expr::function::StateFieldsArgs;
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
+use crate::functions::util::row_selected;
+
 /// At most this many conditions (one bit each).
 pub const MAX_CONDITIONS: usize = 32;
 
@@ -240,9 +242,7 @@ impl GroupsAccumulator for EventGroups {
             if times.is_null(row) || (bits[row] == 0 && !keep_empty) {
                 continue;
             }
-            if let Some(filter) = opt_filter
-                && !(filter.is_valid(row) && filter.value(row))
-            {
+            if !row_selected(opt_filter, row) {
                 continue;
             }
             self.groups[group].push(Event {
@@ -305,7 +305,7 @@ impl GroupsAccumulator for EventGroups {
             .map(|row| {
                 let kept = times.is_valid(row)
                     && (bits[row] != 0 || keep_empty)
-                    && opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row));
+                    && row_selected(opt_filter, row);
                 if kept {
                     vec![Event {
                         at: times.value(row),

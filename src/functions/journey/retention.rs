@@ -19,6 +19,7 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 
 use super::events::MAX_CONDITIONS;
+use crate::functions::util::row_selected;
 
 #[user_doc(
     doc_section(label = "Journey Functions"),
@@ -206,9 +207,7 @@ impl GroupsAccumulator for RetentionGroups {
         self.met.resize(total_num_groups, 0);
         let bits = row_bits(values, group_indices.len())?;
         for (row, &group) in group_indices.iter().enumerate() {
-            if let Some(filter) = opt_filter
-                && !(filter.is_valid(row) && filter.value(row))
-            {
+            if !row_selected(opt_filter, row) {
                 continue;
             }
             self.met[group] |= bits[row];
@@ -252,11 +251,9 @@ impl GroupsAccumulator for RetentionGroups {
     ) -> Result<Vec<ArrayRef>> {
         let rows = values.first().map_or(0, |v| v.len());
         let mut bits = row_bits(values, rows)?;
-        if let Some(filter) = opt_filter {
-            for (row, bit) in bits.iter_mut().enumerate() {
-                if !(filter.is_valid(row) && filter.value(row)) {
-                    *bit = 0;
-                }
+        for (row, bit) in bits.iter_mut().enumerate() {
+            if !row_selected(opt_filter, row) {
+                *bit = 0;
             }
         }
         Ok(vec![Arc::new(UInt32Array::from(bits))])

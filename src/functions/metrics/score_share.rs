@@ -12,6 +12,8 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
+use crate::functions::util::row_selected;
+
 /// A survey scale: its range, what counts as good or bad, and the figure reported.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
@@ -198,7 +200,7 @@ impl GroupsAccumulator for ScoreGroups {
         };
         let counts = &mut self.counts;
         self.scale.each(scores, |row, good, bad| {
-            if opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)) {
+            if row_selected(opt_filter, row) {
                 add(&mut counts[group_indices[row]], good, bad);
             }
         })
@@ -241,7 +243,7 @@ impl GroupsAccumulator for ScoreGroups {
         };
         let mut counts = vec![Counts::default(); scores.len()];
         self.scale.each(scores, |row, good, bad| {
-            if opt_filter.is_none_or(|f| f.is_valid(row) && f.value(row)) {
+            if row_selected(opt_filter, row) {
                 add(&mut counts[row], good, bad);
             }
         })?;
