@@ -6,6 +6,7 @@
 //! People are cut into chunks that are simulated in parallel, each streaming to its own part
 //! files, so memory stays flat whatever the size and a seed always gives the same files.
 
+pub mod census;
 pub mod names;
 pub mod person;
 pub mod sim;

@@ -1,11 +1,14 @@
-//! Vocabulary of the sample data: names with their nicknames, surnames with realistic
-//! frequencies (a few very common, a long tail of rare ones), places, and the typing errors
-//! people make.
+//! Vocabulary of the sample data: first names and surnames with a real population's
+//! frequencies (the Census tables in [`super::census`], a long tail of rare made-up surnames),
+//! nicknames, places, and the typing errors people make.
 
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-/// First names with the nicknames people use for them in other systems.
+use super::census;
+
+/// First names with the nicknames people use for them in other systems (a name drawn from the
+/// Census tables takes its nicknames from here).
 pub const FIRST_NAMES: &[(&str, &[&str])] = &[
     ("Robert", &["Bob", "Rob", "Bobby"]),
     ("William", &["Bill", "Will", "Liam"]),
@@ -70,59 +73,46 @@ pub const FIRST_NAMES: &[(&str, &[&str])] = &[
     ("José", &[]),
     ("Zoë", &[]),
     ("Renée", &["Rene"]),
+    ("Donald", &["Don", "Donny"]),
+    ("Ronald", &["Ron", "Ronnie"]),
+    ("Lawrence", &["Larry"]),
+    ("Gregory", &["Greg"]),
+    ("Henry", &["Hank", "Harry"]),
+    ("Walter", &["Walt"]),
+    ("Frederick", &["Fred", "Freddie"]),
+    ("Jacob", &["Jake"]),
+    ("Nathan", &["Nate"]),
+    ("Leonard", &["Len", "Lenny"]),
 ];
 
-/// Common surnames and their relative weights (a shared "Smith" means little).
-pub const COMMON_SURNAMES: &[(&str, u32)] = &[
-    ("Smith", 100),
-    ("Johnson", 80),
-    ("Williams", 70),
-    ("Brown", 65),
-    ("Jones", 65),
-    ("Garcia", 60),
-    ("Miller", 55),
-    ("Davis", 55),
-    ("Rodriguez", 50),
-    ("Martinez", 50),
-    ("Hernandez", 45),
-    ("Lopez", 45),
-    ("Wilson", 40),
-    ("Anderson", 40),
-    ("Thomas", 38),
-    ("Taylor", 38),
-    ("Moore", 35),
-    ("Jackson", 35),
-    ("Martin", 35),
-    ("Lee", 34),
-    ("Thompson", 30),
-    ("White", 30),
-    ("Harris", 28),
-    ("Clark", 25),
-    ("Lewis", 24),
-    ("Robinson", 24),
-    ("Walker", 23),
-    ("Young", 22),
-    ("Allen", 22),
-    ("King", 21),
-    ("Wright", 21),
-    ("Scott", 20),
-    ("Nguyen", 20),
-    ("Hill", 19),
-    ("Green", 19),
-    ("Adams", 18),
-    ("Baker", 18),
-    ("O'Brien", 12),
-    ("McDonald", 12),
-    ("Müller", 6),
+/// Surnames with an apostrophe, a prefix or a letter outside ASCII, which the Census tables
+/// spell without (O'Brien is OBRIEN there): 1 % of people carry one.
+const MARKED_SURNAMES: &[&str] = &[
+    "O'Brien",
+    "O'Connor",
+    "O'Neill",
+    "D'Angelo",
+    "McDonald",
+    "Müller",
+    "Schröder",
+    "Löwe",
+    "Núñez",
+    "García",
 ];
 
 const SYLLABLES_START: &[&str] = &[
     "Wojcie", "Kowal", "Brandt", "Fitz", "Vander", "Ost", "Hol", "Ama", "Okon", "Deluc", "Mar",
-    "Sorren", "Lind", "Quist", "Abernat", "Castel", "Bjorn", "Nakam", "Petro", "Yilma",
+    "Sorren", "Lind", "Quist", "Abernat", "Castel", "Bjorn", "Nakam", "Petro", "Yilma", "Thal",
+    "Gudmun", "Ivan", "Kasprz", "Mbek", "Oyel", "Rasmu", "Szym", "Tamb", "Uhl",
+];
+const SYLLABLES_MIDDLE: &[&str] = &[
+    "", "a", "e", "i", "o", "u", "er", "an", "el", "ov", "ar", "is", "ud", "en", "am", "ol", "ib",
+    "ak", "et", "ur",
 ];
 const SYLLABLES_END: &[&str] = &[
     "chowski", "czyk", "stein", "gerald", "berg", "rom", "lander", "kwe", "ji", "a", "tinez",
-    "sen", "quist", "hy", "lano", "son", "ura", "vic", "z", "ford",
+    "sen", "quist", "hy", "lano", "son", "ura", "vic", "z", "ford", "dottir", "enko", "ides",
+    "oglu", "ani", "ez", "mann", "wala", "ov", "ssen",
 ];
 
 /// US places: (city, state, first three ZIP digits, area codes).
@@ -174,17 +164,39 @@ pub fn weighted<T>(rng: &mut Pcg64Mcg, items: &[(T, u32)]) -> usize {
     items.len() - 1
 }
 
-/// A surname: mostly common ones, 35% from a long tail of rare constructed names.
+/// A surname drawn as in a real population: the Census's 30,000 most common ones with their
+/// frequencies (81.7 % of people), 1 % with an apostrophe or accent, and the rest from a
+/// long tail of rare names made up from syllables (18,000 of them, as rare as real ones).
 pub fn surname(rng: &mut Pcg64Mcg) -> String {
-    if rng.random_bool(0.35) {
-        let a = SYLLABLES_START[rng.random_range(0..SYLLABLES_START.len())];
-        let b = SYLLABLES_END[rng.random_range(0..SYLLABLES_END.len())];
-        format!("{a}{b}")
+    let roll = rng.random::<f64>();
+    if roll < 0.817 {
+        census::surnames().draw(rng).to_string()
+    } else if roll < 0.827 {
+        MARKED_SURNAMES[rng.random_range(0..MARKED_SURNAMES.len())].to_string()
     } else {
-        COMMON_SURNAMES[weighted(rng, COMMON_SURNAMES)]
-            .0
-            .to_string()
+        let a = SYLLABLES_START[rng.random_range(0..SYLLABLES_START.len())];
+        let b = SYLLABLES_MIDDLE[rng.random_range(0..SYLLABLES_MIDDLE.len())];
+        let c = SYLLABLES_END[rng.random_range(0..SYLLABLES_END.len())];
+        format!("{a}{b}{c}")
     }
+}
+
+/// A first name and its nicknames: from the Census tables of the person's sex with their real
+/// frequencies, and one time in ten from the names above (accents, names from elsewhere).
+pub fn first_name(rng: &mut Pcg64Mcg) -> (&'static str, &'static [&'static str]) {
+    if rng.random_bool(0.1) {
+        return FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+    }
+    let name = if rng.random_bool(0.5) {
+        census::female_first_names().draw(rng)
+    } else {
+        census::male_first_names().draw(rng)
+    };
+    let nicknames = FIRST_NAMES
+        .iter()
+        .find(|(full, _)| *full == name)
+        .map_or(&[][..], |(_, nicknames)| *nicknames);
+    (name, nicknames)
 }
 
 /// One typing error: a dropped, doubled, swapped or replaced letter.
@@ -214,8 +226,11 @@ pub fn email_part(name: &str) -> String {
     name.chars()
         .filter_map(|c| match c {
             'é' | 'è' | 'ë' => Some('e'),
-            'ü' => Some('u'),
+            'ü' | 'ú' => Some('u'),
             'ö' => Some('o'),
+            'á' => Some('a'),
+            'í' => Some('i'),
+            'ñ' => Some('n'),
             c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
             _ => None,
         })

@@ -6,7 +6,7 @@
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::names::{self, EMAIL_DOMAINS, FIRST_NAMES, PLACES};
+use super::names::{self, EMAIL_DOMAINS, PLACES};
 
 /// Microseconds in a day.
 pub const DAY: i64 = 86_400_000_000;
@@ -181,7 +181,7 @@ pub fn poisson(rng: &mut Pcg64Mcg, lambda: f64) -> u32 {
 /// an e-mail. Mailboxes are unique per person (as providers make them): every address carries
 /// a number derived from `uid`, except the one a household shares on purpose.
 pub fn identity(rng: &mut Pcg64Mcg, uid: u64, household: Option<&Identity>) -> Identity {
-    let (first, nicknames) = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+    let (first, nicknames) = names::first_name(rng);
     let (last, place, zip, phone) = match household {
         Some(h) => (h.last.clone(), h.place, h.zip.clone(), h.phone.clone()),
         None => {

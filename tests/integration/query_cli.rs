@@ -10,7 +10,7 @@ fn answers_on_the_sample_workspace() {
     );
     let (text, err) = texts(&out);
     assert!(out.status.success(), "{err}");
-    assert!(text.contains("| n ") && text.contains("43239"), "{text}");
+    assert!(text.contains("| n ") && text.contains("42182"), "{text}");
 }
 
 #[test]
