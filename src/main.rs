@@ -57,6 +57,10 @@ enum Command {
         /// models must have been published before).
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
+        /// Rebuild incremental models ([models.NAME] kind = "append") whole instead of only
+        /// their new rows.
+        #[arg(long)]
+        full_refresh: bool,
     },
     /// Train the match model of a [matching.NAME] and save it (prints its parameters); the
     /// same as SELECT * FROM train_match_model('NAME').
@@ -243,7 +247,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", stats.render(&out));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { select } => {
+        Command::Run {
+            select,
+            full_refresh,
+        } => {
             let workspace = Workspace::load(&dir)?;
             let engine = Engine::open(&workspace).await?;
             let pool = engine.ctx.runtime_env().memory_pool.clone();
@@ -255,6 +262,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     select,
                     all_or_nothing: false,
                     progress,
+                    full_refresh,
                 },
             )
             .await?;

@@ -5,6 +5,7 @@
 //! Unknown keys are errors (every struct is `deny_unknown_fields`), so a typo such as
 //! `delimeter` is reported with the file, line and key instead of being silently ignored.
 
+use datafusion::arrow::compute::kernels::cast_utils::parse_interval_month_day_nano;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +58,41 @@ pub struct Config {
     /// Cron schedules of the pipeline inside `c360 serve`, by name.
     #[serde(default)]
     pub schedules: BTreeMap<String, ScheduleConfig>,
+    /// How each model is built, by model name (default: rebuilt whole on every run).
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+}
+
+/// `[models.NAME]`: how a model is built.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// `full` (the default: rebuilt whole on every run) or `append`: each run rebuilds only
+    /// the rows whose `event_time` is at or after the latest one published less `lookback`,
+    /// and keeps the older rows as they are.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// The column of the model's output that says when each row happened (`append`); it must
+    /// never be NULL.
+    pub event_time: Option<String>,
+    /// How late an event may arrive, as a SQL interval (`append`; default `0 seconds`): a run
+    /// rebuilds the rows of this much time before the latest one published.
+    pub lookback: Option<String>,
+    /// DataFusion settings for this model only (`"datafusion.optimizer.join_reordering" =
+    /// "false"` keeps the join order its SQL gives), as `[engine.options]` sets them for all.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+/// How a model is built.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Rebuilt whole on every run.
+    #[default]
+    Full,
+    /// Appended to by event time, with a lookback window for late events.
+    Append,
 }
 
 /// `[engine]`: resources of the query engine.
@@ -326,6 +362,52 @@ impl Workspace {
     }
 }
 
+impl ModelConfig {
+    /// The lookback as SQL interval text.
+    pub fn lookback(&self) -> &str {
+        self.lookback.as_deref().unwrap_or("0 seconds")
+    }
+
+    fn validate(&self, model: &str) -> std::result::Result<(), String> {
+        match self.kind {
+            ModelKind::Full => {
+                if self.event_time.is_some() || self.lookback.is_some() {
+                    return Err(format!(
+                        "[models.{model}]: event_time and lookback are for kind = \"append\"; \
+                         set the kind or remove them"
+                    ));
+                }
+            }
+            ModelKind::Append => {
+                if self
+                    .event_time
+                    .as_deref()
+                    .is_none_or(|c| c.trim().is_empty())
+                {
+                    return Err(format!(
+                        "[models.{model}] event_time: an append model needs the column that \
+                         says when each row happened"
+                    ));
+                }
+                let interval = parse_interval_month_day_nano(self.lookback()).map_err(|e| {
+                    format!(
+                        "[models.{model}] lookback: '{}' is not an interval such as \
+                         '3 days' ({e})",
+                        self.lookback()
+                    )
+                })?;
+                if interval.months < 0 || interval.days < 0 || interval.nanoseconds < 0 {
+                    return Err(format!(
+                        "[models.{model}] lookback: '{}' must not be negative",
+                        self.lookback()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Checks serde cannot express; the message names the key and what is expected.
     fn validate(&self) -> std::result::Result<(), String> {
@@ -384,6 +466,14 @@ impl Config {
                     "[assertions.{model}]: the name must be a model name (a SQL identifier)"
                 ));
             }
+        }
+        for (model, settings) in &self.models {
+            if !is_identifier(model) {
+                return Err(format!(
+                    "[models.{model}]: the name must be a model name (a SQL identifier)"
+                ));
+            }
+            settings.validate(model)?;
         }
         if let Some(limit) = &self.engine.memory_limit {
             parse_bytes(limit).map_err(|e| format!("[engine] memory_limit: {e}"))?;

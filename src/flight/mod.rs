@@ -187,6 +187,7 @@ async fn run_schedule(server: &Server, workspace: &Workspace, name: &str, select
         select: select.to_vec(),
         all_or_nothing: true,
         progress: None,
+        full_refresh: false,
     };
     let outcome = async {
         let engine = Engine::open(workspace).await?;

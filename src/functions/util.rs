@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, PrimitiveBuilder, StringBuilder,
 };
+use datafusion::arrow::compute::prep_null_mask_filter;
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, FieldRef};
 use datafusion::common::types::{NativeType, logical_string};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -243,6 +244,15 @@ pub fn for_each_state_row(
 /// filter value leaves the row out, as SQL's FILTER (WHERE ...) does).
 pub fn row_selected(filter: Option<&BooleanArray>, row: usize) -> bool {
     filter.is_none_or(|f| f.is_valid(row) && f.value(row))
+}
+
+/// A FILTER clause's mask with NULL as false (Arrow's `prep_null_mask_filter` needs nulls).
+pub fn selected_mask(filter: &BooleanArray) -> BooleanArray {
+    if filter.null_count() == 0 {
+        filter.clone()
+    } else {
+        prep_null_mask_filter(filter)
+    }
 }
 
 /// Argument `index` of a scalar call when it is a string constant (a model or setup name).

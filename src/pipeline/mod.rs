@@ -2,6 +2,7 @@
 //! atomically as Parquet.
 
 pub mod assertions;
+pub mod incremental;
 pub mod models;
 pub mod progress;
 pub mod publish;

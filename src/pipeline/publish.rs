@@ -51,6 +51,70 @@ pub struct PublishedModel {
     /// Earlier versions still kept for readers, newest first.
     #[serde(default)]
     pub previous: Vec<String>,
+    /// For a model built incrementally: the folders that hold its rows and what each run
+    /// processed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+impl PublishedModel {
+    /// The version folders that hold its rows: its segments, or its one version.
+    pub fn folders(&self) -> Vec<String> {
+        match &self.incremental {
+            Some(inc) if !inc.segments.is_empty() => {
+                inc.segments.iter().map(|s| s.version.clone()).collect()
+            }
+            _ => vec![self.version.clone()],
+        }
+    }
+}
+
+/// The state of an incremental (`append`) model: its rows live in several version folders,
+/// each written by one run, and a ledger records the event times each run (re)built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incremental {
+    /// How it is built (`append`).
+    pub kind: String,
+    /// Digest of the SQL and the `[models.NAME]` settings it was built with: when either
+    /// changes, the next run rebuilds it whole.
+    pub digest: String,
+    /// The event-time column.
+    pub event_time: String,
+    /// The folders holding its rows, oldest first.
+    pub segments: Vec<Segment>,
+    /// One entry per run that built it, oldest first.
+    pub ledger: Vec<LedgerEntry>,
+}
+
+/// One folder of an incremental model's rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The version folder (the run that wrote it).
+    pub version: String,
+    /// Rows of it the model shows (those before `until`).
+    pub rows: u64,
+    /// The earliest and latest event time in it (as text, `CAST(... AS VARCHAR)`); none when
+    /// it is empty.
+    pub min_time: Option<String>,
+    /// See `min_time`.
+    pub max_time: Option<String>,
+    /// Its rows at or after this event time were rebuilt by a later run and are not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// What one run of an incremental model processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The run's version.
+    pub version: String,
+    /// The event times it rebuilt: from `from` (none: from the beginning, a full build) up
+    /// to the latest event time after it, `to`.
+    pub from: Option<String>,
+    /// See `from`.
+    pub to: Option<String>,
+    /// Rows it wrote.
+    pub rows: u64,
 }
 
 /// The output location of a workspace, opened through the session's object stores.
@@ -234,15 +298,81 @@ pub async fn register_version(
     register_parquet_folder(ctx, name, &output.version_url(name, version)).await
 }
 
+/// Register a published model as table `name`: its version, or an incremental model's
+/// segments (each without the rows a later run rebuilt).
+pub async fn register_model(
+    ctx: &SessionContext,
+    output: &Output,
+    name: &str,
+    version: &str,
+    incremental: Option<&Incremental>,
+) -> Result<()> {
+    let Some(inc) = incremental.filter(|inc| !inc.segments.is_empty()) else {
+        return register_version(ctx, output, name, version).await;
+    };
+    let folders: Vec<String> = inc
+        .segments
+        .iter()
+        .map(|s| output.version_url(name, &s.version))
+        .collect();
+    if inc.segments.iter().all(|s| s.until.is_none()) {
+        return register_parquet_folders(ctx, name, &folders).await;
+    }
+    // Each segment as its own scan, cut at its `until`, all of them under one view.
+    let mut union: Option<datafusion::dataframe::DataFrame> = None;
+    for (segment, folder) in inc.segments.iter().zip(&folders) {
+        let table = listing_table(ctx, std::slice::from_ref(folder)).await?;
+        let mut frame = ctx.read_table(table)?;
+        if let Some(until) = &segment.until {
+            frame = frame.filter(
+                datafusion::prelude::ident(&inc.event_time)
+                    .lt(datafusion::prelude::lit(until.clone())),
+            )?;
+        }
+        union = Some(match union {
+            None => frame,
+            Some(all) => all.union(frame)?,
+        });
+    }
+    let view = union.expect("segments are not empty").into_view();
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, view)?;
+    Ok(())
+}
+
 /// Register the Parquet files of a folder (a URL ending in `/`) as table `name`, replacing any
 /// table of that name. String columns are read as plain Utf8 even where the files' Arrow
 /// schema says Utf8View (see `session_context`: views taken through join chains keep whole
 /// build sides alive, counted once per batch).
 pub async fn register_parquet_folder(ctx: &SessionContext, name: &str, folder: &str) -> Result<()> {
-    let url = ListingTableUrl::parse(folder)?;
+    register_parquet_folders(ctx, name, &[folder.to_string()]).await
+}
+
+/// Register the Parquet files of several folders as one table `name`; the first folder's
+/// files give the schema.
+pub async fn register_parquet_folders(
+    ctx: &SessionContext,
+    name: &str,
+    folders: &[String],
+) -> Result<()> {
+    let table = listing_table(ctx, folders).await?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, table)?;
+    Ok(())
+}
+
+/// A table over the Parquet files of `folders`, string columns read as Utf8.
+async fn listing_table(ctx: &SessionContext, folders: &[String]) -> Result<Arc<ListingTable>> {
+    let urls = folders
+        .iter()
+        .map(ListingTableUrl::parse)
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    let Some(url) = urls.first() else {
+        return Err(C360Error::Pipeline("no folder to read".to_string()));
+    };
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let inferred = options.infer_schema(&ctx.state(), &url).await?;
+    let inferred = options.infer_schema(&ctx.state(), url).await?;
     let schema = Arc::new(Schema::new_with_metadata(
         inferred
             .fields()
@@ -254,13 +384,10 @@ pub async fn register_parquet_folder(ctx: &SessionContext, name: &str, folder: &
             .collect::<Vec<_>>(),
         inferred.metadata().clone(),
     ));
-    let config = ListingTableConfig::new(url)
+    let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(options)
         .with_schema(schema);
-    let table = ListingTable::try_new(config)?;
-    ctx.deregister_table(name)?;
-    ctx.register_table(name, Arc::new(table))?;
-    Ok(())
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// Register every published model of the workspace; returns their names. A model whose name
@@ -278,7 +405,15 @@ pub async fn register_published(
             tracing::warn!("published model '{name}' has the name of a source; the source wins");
             continue;
         }
-        match register_version(ctx, &output, name, &model.version).await {
+        match register_model(
+            ctx,
+            &output,
+            name,
+            &model.version,
+            model.incremental.as_ref(),
+        )
+        .await
+        {
             Ok(()) => names.push(name.clone()),
             Err(e) => tracing::warn!(
                 "published model '{name}' (version {}) cannot be read: {e}; run `c360 run` \

@@ -14,10 +14,12 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::dataframe::DataFrameWriteOptions;
 
 use super::assertions;
+use super::incremental;
 use super::models::{self, Model};
 use super::progress::Progress;
-use super::publish::{self, Output, PublishedModel};
+use super::publish::{self, Incremental, Output, PublishedModel};
 use crate::Engine;
+use crate::config::ModelKind;
 use crate::error::{C360Error, Result, strip_context};
 use crate::functions;
 use crate::memory::{self, PeakPool, human};
@@ -35,6 +37,16 @@ pub struct RunOptions {
     pub all_or_nothing: bool,
     /// Where the run reports each model's start and end (the terminal's live line).
     pub progress: Option<Arc<dyn Progress>>,
+    /// Rebuild incremental models whole instead of only their new rows.
+    pub full_refresh: bool,
+}
+
+/// A model built into the run's version folder.
+#[derive(Debug, Clone)]
+struct Built {
+    rows: u64,
+    /// An append model's segments and ledger.
+    incremental: Option<Incremental>,
 }
 
 /// How one model ended.
@@ -206,6 +218,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     }
     let selected = select(&ordered, &options.select, &engine.published)?;
     let output = Output::open(ctx, workspace)?;
+    let published = output.read_manifest().await?;
     let version = new_version();
     tracing::info!(models = selected.len(), %version, "run started");
     // Model files trained by the run become current only when the model that trained them
@@ -214,7 +227,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let mut trained: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
 
     let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut built: BTreeMap<String, u64> = BTreeMap::new();
+    let mut built: BTreeMap<String, Built> = BTreeMap::new();
     let mut not_built: BTreeSet<String> = BTreeSet::new();
     let progress = options.progress.as_deref();
     if let Some(p) = progress {
@@ -235,9 +248,22 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
             Some(upstream) => Status::Skipped {
                 because: upstream.clone(),
             },
-            None => match (store.mark(), build(engine, &output, model, &version).await) {
-                (mark, Ok(rows)) => {
+            None => match (
+                store.mark(),
+                build(
+                    engine,
+                    &output,
+                    model,
+                    &version,
+                    published.models.get(&model.name),
+                    options.full_refresh,
+                )
+                .await,
+            ) {
+                (mark, Ok(done)) => {
                     trained.insert(model.name.clone(), store.since(mark));
+                    let rows = done.rows;
+                    built.insert(model.name.clone(), done);
                     Status::Ok { rows }
                 }
                 (_, Err(error)) => {
@@ -249,7 +275,6 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         match &status {
             Status::Ok { rows } => {
                 tracing::info!(model = %model.name, rows, "model built");
-                built.insert(model.name.clone(), *rows);
             }
             Status::Failed { error } => {
                 tracing::warn!(model = %model.name, %error, "model failed");
@@ -380,7 +405,72 @@ async fn build(
     output: &Output,
     model: &Model,
     version: &str,
-) -> std::result::Result<u64, String> {
+    previous: Option<&PublishedModel>,
+    full_refresh: bool,
+) -> std::result::Result<Built, String> {
+    let options = engine
+        .workspace
+        .config
+        .models
+        .get(&model.name)
+        .map(|s| &s.options)
+        .filter(|o| !o.is_empty());
+    let Some(options) = options else {
+        return build_model(engine, output, model, version, previous, full_refresh).await;
+    };
+    let earlier = set_options(&engine.ctx, options).map_err(|e| {
+        format!(
+            "{}: c360.toml [models.{}] options: {e}",
+            model.file.display(),
+            model.name
+        )
+    })?;
+    let built = build_model(engine, output, model, version, previous, full_refresh).await;
+    if let Err(e) = set_options(&engine.ctx, &earlier) {
+        tracing::warn!(model = %model.name, "cannot restore the session settings: {e}");
+    }
+    built
+}
+
+/// Set session settings; returns the values they had (to set back).
+fn set_options(
+    ctx: &datafusion::prelude::SessionContext,
+    options: &BTreeMap<String, String>,
+) -> std::result::Result<BTreeMap<String, String>, String> {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let entries = state.config().options().entries();
+    let mut earlier = BTreeMap::new();
+    for (key, value) in options {
+        let old = entries
+            .iter()
+            .find(|e| &e.key == key)
+            .and_then(|e| e.value.clone());
+        state
+            .config_mut()
+            .options_mut()
+            .set(key, value)
+            .map_err(|e| {
+                format!(
+                    "'{key}' = '{value}': {}; see SHOW ALL for the settings",
+                    strip_context(&e)
+                )
+            })?;
+        if let Some(old) = old {
+            earlier.insert(key.clone(), old);
+        }
+    }
+    Ok(earlier)
+}
+
+async fn build_model(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+    previous: Option<&PublishedModel>,
+    full_refresh: bool,
+) -> std::result::Result<Built, String> {
     let ctx = &engine.ctx;
     let where_ = format!("{}", model.file.display());
     engine
@@ -389,8 +479,39 @@ async fn build(
     train_missing_match_models(engine, model)
         .await
         .map_err(|e| format!("{where_}: {e}"))?;
-    let rows = match write_model(engine, output, model, version).await {
-        Ok(rows) => rows,
+    let settings = engine
+        .workspace
+        .config
+        .models
+        .get(&model.name)
+        .filter(|s| s.kind == ModelKind::Append);
+    let written = match settings {
+        Some(settings) => incremental::write_append(
+            engine,
+            output,
+            model,
+            version,
+            settings,
+            previous,
+            full_refresh,
+        )
+        .await
+        .map(|inc| Built {
+            rows: inc.segments.iter().map(|s| s.rows).sum(),
+            incremental: Some(inc),
+        }),
+        None => match engine.ctx.sql(&model.sql).await {
+            Ok(frame) => write_frame(output, &model.name, version, frame)
+                .await
+                .map(|rows| Built {
+                    rows,
+                    incremental: None,
+                }),
+            Err(e) => Err(e),
+        },
+    };
+    let done = match written {
+        Ok(done) => done,
         Err(e) => {
             let mut message = format!("{where_}: {}", strip_context(&e));
             let sources = model.references.iter().map(String::as_str);
@@ -400,7 +521,7 @@ async fn build(
             return Err(message);
         }
     };
-    publish::register_version(ctx, output, &model.name, version)
+    publish::register_model(ctx, output, &model.name, version, done.incremental.as_ref())
         .await
         .map_err(|e| format!("{where_}: cannot read back the new output: {e}"))?;
     if let Some(checks) = engine.workspace.config.assertions.get(&model.name) {
@@ -408,7 +529,7 @@ async fn build(
             .await
             .map_err(|e| format!("{where_}: {e}"))?;
     }
-    Ok(rows)
+    Ok(done)
 }
 
 /// Train the match model of each `[matching.NAME]` setup `model` uses that is not trained
@@ -443,17 +564,18 @@ async fn train_missing_match_models(
     Ok(())
 }
 
-async fn write_model(
-    engine: &Engine,
+/// Write a frame's rows into a model's version folder (beside any already there); a folder
+/// left without a file gets an empty one of the frame's schema. Returns the rows written.
+pub(super) async fn write_frame(
     output: &Output,
-    model: &Model,
+    name: &str,
     version: &str,
+    df: datafusion::dataframe::DataFrame,
 ) -> datafusion::error::Result<u64> {
-    let df = engine.ctx.sql(&model.sql).await?;
     let schema = df.schema().inner().clone();
     let result = df
         .write_parquet(
-            &output.version_url(&model.name, version),
+            &output.version_url(name, version),
             DataFrameWriteOptions::new(),
             None,
         )
@@ -464,12 +586,12 @@ async fn write_model(
         .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
         .sum();
     let files = output
-        .count_files(&model.name, version)
+        .count_files(name, version)
         .await
         .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     if files == 0 {
         output
-            .write_empty(&model.name, version, schema)
+            .write_empty(name, version, schema)
             .await
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
     }
@@ -518,13 +640,13 @@ impl Drop for StagedModels {
 
 async fn publish_versions(
     output: &Output,
-    built: &BTreeMap<String, u64>,
+    built: &BTreeMap<String, Built>,
     version: &str,
     keep: usize,
 ) -> Result<()> {
     let mut manifest = output.read_manifest().await?;
     let now = chrono::Utc::now().to_rfc3339();
-    for (name, rows) in built {
+    for (name, done) in built {
         let mut previous = Vec::new();
         if let Some(old) = manifest.models.get(name) {
             previous.push(old.version.clone());
@@ -535,9 +657,10 @@ async fn publish_versions(
             name.clone(),
             PublishedModel {
                 version: version.to_string(),
-                rows: *rows,
+                rows: done.rows,
                 published_at: now.clone(),
                 previous,
+                incremental: done.incremental.clone(),
             },
         );
     }
@@ -547,7 +670,7 @@ async fn publish_versions(
             continue;
         };
         for old in output.versions(name).await? {
-            let wanted = old == entry.version || entry.previous.contains(&old);
+            let wanted = entry.folders().contains(&old) || entry.previous.contains(&old);
             // Versions newer than ours may belong to a run still writing them.
             if !wanted && old.as_str() < version {
                 output.delete_version(name, &old).await?;

@@ -10,6 +10,7 @@ mod generator;
 mod hostile;
 mod hostile_work;
 mod identity;
+mod incremental;
 mod matching;
 mod memory;
 mod object_store_s3;

@@ -33,23 +33,40 @@ recent AS (
 ),
 channels AS (
   SELECT * FROM (VALUES ('email'), ('push'), ('sms')) AS c(channel)
+),
+-- What each customer allows: one row per customer.
+allowed AS (
+  SELECT cf.customer_id, coalesce(cf.email_unsubscribed, false) AS email_unsubscribed,
+         cu.phone IS NULL AS no_phone, coalesce(r.offers_in_period, 0) AS offers_in_period
+  FROM customer_features cf
+  LEFT JOIN customers cu ON cu.customer_id = cf.customer_id
+  LEFT JOIN recent r ON r.customer_id = cf.customer_id
+),
+-- The joins below put the small table first (it builds the hash table) and the scored rows,
+-- customers x offers x channels, second: they stream through, never held whole.
+priced AS (
+  SELECT s.customer_id, s.offer_id, s.uplift, s.acceptance,
+         o.margin * v.order_value * (1 - o.discount_pct / 100) AS margin,
+         o.cost,
+         NOT (o.kind = 'sample' AND s.category_orders > 0) AS eligible
+  FROM stg_offers o
+  JOIN order_value v ON v.category = o.category
+  JOIN scored s ON s.offer_id = o.offer_id
+),
+on_channels AS (
+  SELECT p.*, c.channel FROM channels c CROSS JOIN priced p
+),
+with_customer AS (
+  SELECT w.*, a.email_unsubscribed, a.no_phone, a.offers_in_period
+  FROM allowed a RIGHT JOIN on_channels w ON a.customer_id = w.customer_id
 )
-SELECT s.customer_id, s.offer_id, c.channel, s.uplift, s.acceptance,
-       o.margin * v.order_value * (1 - o.discount_pct / 100) AS margin,
-       o.cost,
-       NOT (o.kind = 'sample' AND s.category_orders > 0) AS eligible,
-       CASE c.channel
-         WHEN 'email' THEN coalesce(cf.email_unsubscribed, false)
-         WHEN 'sms' THEN cu.phone IS NULL
+SELECT w.customer_id, w.offer_id, w.channel, w.uplift, w.acceptance, w.margin, w.cost, w.eligible,
+       CASE w.channel
+         WHEN 'email' THEN coalesce(w.email_unsubscribed, false)
+         WHEN 'sms' THEN coalesce(w.no_phone, true)
          ELSE false
        END AS opted_out,
-       coalesce(r.offers_in_period, 0) AS offers_in_period,
+       coalesce(w.offers_in_period, 0) AS offers_in_period,
        cs.rank AS channel_rank
-FROM scored s
-JOIN stg_offers o ON o.offer_id = s.offer_id
-JOIN order_value v ON v.category = o.category
-CROSS JOIN channels c
-LEFT JOIN customer_features cf ON cf.customer_id = s.customer_id
-LEFT JOIN customers cu ON cu.customer_id = s.customer_id
-LEFT JOIN recent r ON r.customer_id = s.customer_id
-LEFT JOIN channel_scores cs ON cs.customer_id = s.customer_id AND cs.channel = c.channel
+FROM channel_scores cs
+RIGHT JOIN with_customer w ON cs.customer_id = w.customer_id AND cs.channel = w.channel

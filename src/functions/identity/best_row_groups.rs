@@ -9,13 +9,13 @@ use std::cmp::Ordering;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, DynComparator, new_null_array};
 use datafusion::arrow::compute::kernels::boolean::not;
-use datafusion::arrow::compute::{interleave, nullif, prep_null_mask_filter};
+use datafusion::arrow::compute::{interleave, nullif};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 
 use super::survivorship::{Better, check_columns, comparators, compare};
-use crate::functions::util::row_selected;
+use crate::functions::util::{row_selected, selected_mask};
 
 /// No winner yet.
 const NONE: (u32, u32) = (u32::MAX, u32::MAX);
@@ -209,7 +209,7 @@ impl GroupsAccumulator for BestRowGroups {
         // Each row is its own state; a filtered-out row's value is NULL, which never wins.
         let mut state = values.to_vec();
         if let Some(filter) = opt_filter {
-            let keep = prep_null_mask_filter(filter);
+            let keep = selected_mask(filter);
             state[0] = nullif(&values[0], &not(&keep)?)?;
         }
         Ok(state)

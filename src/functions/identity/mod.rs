@@ -16,6 +16,7 @@ pub mod levenshtein_similarity;
 pub mod match_score;
 pub mod match_tables;
 pub mod most_frequent;
+pub mod most_frequent_groups;
 pub mod most_recent;
 pub mod nickname_canonical;
 pub mod normalize_email;

@@ -10,10 +10,11 @@ use datafusion::arrow::datatypes::{DataType, FieldRef, UInt64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, Signature, Volatility,
+    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
+use super::most_frequent_groups::ModeGroups;
 use crate::functions::util::{for_each_state_row, list_state, list_state_fields};
 
 #[user_doc(
@@ -71,6 +72,19 @@ impl AggregateUDFImpl for MostFrequentFunc {
         Ok(Box::new(MostFrequentAccumulator::new(
             args.expr_fields[0].data_type().clone(),
         )))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(ModeGroups::new(
+            args.expr_fields[0].data_type().clone(),
+        )?))
     }
 
     fn documentation(&self) -> Option<&Documentation> {

@@ -242,7 +242,7 @@ fn new_id(first: &str, attempt: usize) -> String {
 }
 
 /// MD5 as lowercase hex, as SQL's md5() prints it.
-fn md5_hex(bytes: &[u8]) -> String {
+pub(crate) fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     Md5::digest(bytes)
         .iter()

@@ -1,0 +1,308 @@
+//! Append models (`[models.NAME] kind = "append"`): a run rebuilds only the rows whose event
+//! time is at or after the latest one published less the lookback, and keeps the rest.
+//!
+//! The rows live in segments, one version folder per run that wrote them. A run with a
+//! published state works out the cutoff (latest event time less the lookback), keeps the
+//! segments wholly before it, cuts those that reach past it there (their rows from the cutoff
+//! on are hidden by an `until` in the manifest, not copied), and writes the model's rows at or
+//! after the cutoff (its SQL with that filter, which DataFusion pushes down to the scans) in
+//! its own folder. Nothing
+//! published is changed in place: a run that fails or is killed leaves its folder unreferenced
+//! and the manifest as it was, and the next run rebuilds the same interval again, so there are
+//! no holes and no duplicates. Each run adds an entry to the model's ledger.
+//!
+//! The model is rebuilt whole on its first run, after `--full-refresh`, and when its SQL, its
+//! settings or its output schema changed.
+
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::dataframe::DataFrame;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::prelude::{ident, lit};
+
+use super::models::Model;
+use super::publish::{self, Incremental, LedgerEntry, Output, PublishedModel, Segment};
+use super::run::write_frame;
+use crate::Engine;
+use crate::config::ModelConfig;
+use crate::functions::identity::stable_ids::md5_hex;
+use crate::values::{quote_identifier, quote_literal};
+
+/// The kind recorded in the manifest.
+const APPEND: &str = "append";
+
+/// Build the append model `model` into `version` and return its new state.
+pub async fn write_append(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+    settings: &ModelConfig,
+    previous: Option<&PublishedModel>,
+    full_refresh: bool,
+) -> Result<Incremental> {
+    let built = build(
+        engine,
+        output,
+        model,
+        version,
+        settings,
+        previous,
+        full_refresh,
+    )
+    .await;
+    engine
+        .ctx
+        .deregister_table(format!("__c360_segments_{}", model.name).as_str())?;
+    built
+}
+
+async fn build(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+    settings: &ModelConfig,
+    previous: Option<&PublishedModel>,
+    full_refresh: bool,
+) -> Result<Incremental> {
+    let column = settings.event_time.as_deref().unwrap_or_default();
+    let digest = digest(model, settings);
+    let frame = engine.ctx.sql(&model.sql).await?;
+    if frame.schema().field_with_unqualified_name(column).is_err() {
+        return Err(DataFusionError::Plan(format!(
+            "[models.{}] event_time: the model has no column '{column}'; its columns are {}",
+            model.name,
+            frame
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let earlier = match previous.and_then(|p| p.incremental.as_ref()) {
+        Some(_) if full_refresh => {
+            tracing::info!(model = %model.name, "--full-refresh: rebuilding it whole");
+            None
+        }
+        Some(inc) if inc.kind != APPEND || inc.digest != digest => {
+            tracing::info!(model = %model.name, "its SQL or settings changed: rebuilding it whole");
+            None
+        }
+        Some(inc) if inc.segments.iter().all(|s| s.max_time.is_none()) => None,
+        Some(inc) => {
+            let published = engine.ctx.table(model.name.as_str()).await?;
+            if same_columns(published.schema().inner(), frame.schema().inner()) {
+                Some(inc)
+            } else {
+                tracing::info!(model = %model.name, "its columns changed: rebuilding it whole");
+                None
+            }
+        }
+        None => None,
+    };
+    let Some(earlier) = earlier else {
+        let rows = write_frame(output, &model.name, version, frame).await?;
+        let segment = describe(engine, output, model, version, column).await?;
+        return Ok(Incremental {
+            kind: APPEND.to_string(),
+            digest,
+            event_time: column.to_string(),
+            ledger: vec![LedgerEntry {
+                version: version.to_string(),
+                from: None,
+                to: segment.max_time.clone(),
+                rows,
+            }],
+            segments: vec![segment],
+        });
+    };
+
+    let ctx = &engine.ctx;
+    let quoted = quote_identifier(column);
+    let cutoff = text(
+        ctx,
+        &format!(
+            "SELECT CAST(max({quoted}) - INTERVAL {} AS VARCHAR) FROM {}",
+            quote_literal(settings.lookback()),
+            quote_identifier(&model.name)
+        ),
+    )
+    .await?
+    .ok_or_else(|| DataFusionError::Execution("no latest event time".to_string()))?;
+    // Segments wholly before the cutoff stay as they are; the others are cut at the cutoff
+    // (their later rows are hidden, not copied) or, when they start after it, dropped.
+    let mut kept = Vec::new();
+    for segment in &earlier.segments {
+        let table = scratch(
+            engine,
+            output,
+            model,
+            std::slice::from_ref(&segment.version),
+        )
+        .await?;
+        let answer = text(
+            ctx,
+            &format!(
+                "SELECT CAST(max({quoted}) < {cut} AS VARCHAR) || ' ' || \
+                        CAST(count(*) FILTER (WHERE {quoted} < {cut}{until}) AS VARCHAR) \
+                 FROM {table}",
+                cut = quote_literal(&cutoff),
+                until = segment
+                    .until
+                    .as_ref()
+                    .map(|u| format!(" AND {quoted} < {}", quote_literal(u)))
+                    .unwrap_or_default(),
+            ),
+        )
+        .await?
+        .unwrap_or_default();
+        let (wholly_before, visible) = answer.split_once(' ').unwrap_or(("false", "0"));
+        let visible: u64 = visible.parse().unwrap_or(0);
+        if wholly_before == "true" {
+            kept.push(segment.clone());
+        } else if visible > 0 {
+            // Times of one column cast to text compare as the times do (ISO 8601, one
+            // canonical form per value, one offset per column).
+            let until = match &segment.until {
+                Some(u) if u.as_str() < cutoff.as_str() => u.clone(),
+                _ => cutoff.clone(),
+            };
+            kept.push(Segment {
+                rows: visible,
+                until: Some(until),
+                ..segment.clone()
+            });
+        }
+    }
+    let newer = frame.filter(ident(column).gt_eq(lit(cutoff.clone())))?;
+    let rows = write_frame(output, &model.name, version, newer).await?;
+    let segment = describe(engine, output, model, version, column).await?;
+    let latest = earlier
+        .segments
+        .iter()
+        .filter_map(|s| s.max_time.clone())
+        .chain(segment.max_time.clone())
+        .max();
+    let mut ledger = earlier.ledger.clone();
+    ledger.push(LedgerEntry {
+        version: version.to_string(),
+        from: Some(cutoff),
+        to: latest,
+        rows,
+    });
+    kept.push(segment);
+    Ok(Incremental {
+        kind: APPEND.to_string(),
+        digest,
+        event_time: column.to_string(),
+        segments: kept,
+        ledger,
+    })
+}
+
+/// What decides whether earlier rows can be kept: the SQL and the settings.
+fn digest(model: &Model, settings: &ModelConfig) -> String {
+    let text = format!(
+        "{}\0{}\0{}",
+        model.sql,
+        settings.event_time.as_deref().unwrap_or_default(),
+        settings.lookback()
+    );
+    md5_hex(text.as_bytes())
+}
+
+/// The same column names and types (a string column may be read as Utf8 or Utf8View).
+fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+    let plain = |t: &DataType| match t {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        other => other.clone(),
+    };
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && plain(x.data_type()) == plain(y.data_type()))
+}
+
+/// Register folders of the model as a scratch table and return its name.
+async fn scratch(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    versions: &[String],
+) -> Result<String> {
+    let name = format!("__c360_segments_{}", model.name);
+    let folders: Vec<String> = versions
+        .iter()
+        .map(|v| output.version_url(&model.name, v))
+        .collect();
+    publish::register_parquet_folders(&engine.ctx, &name, &folders)
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    Ok(quote_identifier(&name))
+}
+
+/// The rows and event-time range of the run's folder; a NULL event time is an error.
+async fn describe(
+    engine: &Engine,
+    output: &Output,
+    model: &Model,
+    version: &str,
+    column: &str,
+) -> Result<Segment> {
+    let table = scratch(engine, output, model, &[version.to_string()]).await?;
+    let quoted = quote_identifier(column);
+    let frame = engine
+        .ctx
+        .sql(&format!(
+            "SELECT CAST(count(*) AS VARCHAR), CAST(count(*) - count({quoted}) AS VARCHAR), \
+                    CAST(min({quoted}) AS VARCHAR), CAST(max({quoted}) AS VARCHAR) FROM {table}"
+        ))
+        .await?;
+    let values = first_row(frame).await?;
+    let rows: u64 = values[0].as_deref().unwrap_or("0").parse().unwrap_or(0);
+    let nulls: u64 = values[1].as_deref().unwrap_or("0").parse().unwrap_or(0);
+    if nulls > 0 {
+        return Err(DataFusionError::Execution(format!(
+            "append model '{}': {nulls} rows have no {column} (NULL); an append model places \
+             every row by its event time: leave those rows out in {}, or build the model \
+             whole (remove [models.{}] from c360.toml)",
+            model.name,
+            model.file.display(),
+            model.name
+        )));
+    }
+    Ok(Segment {
+        version: version.to_string(),
+        rows,
+        min_time: values[2].clone(),
+        max_time: values[3].clone(),
+        until: None,
+    })
+}
+
+/// The one text value of a one-row query.
+async fn text(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<Option<String>> {
+    Ok(first_row(ctx.sql(sql).await?).await?.remove(0))
+}
+
+/// The first row of a query, each value as text.
+async fn first_row(frame: DataFrame) -> Result<Vec<Option<String>>> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::cast;
+    let batches = frame.collect().await?;
+    let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Err(DataFusionError::Execution("an empty answer".to_string()));
+    };
+    batch
+        .columns()
+        .iter()
+        .map(|column| {
+            let column = cast(column, &DataType::Utf8)?;
+            let strings = column.as_string::<i32>();
+            Ok((!strings.is_null(0)).then(|| strings.value(0).to_string()))
+        })
+        .collect()
+}
