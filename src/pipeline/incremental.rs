@@ -40,31 +40,7 @@ pub async fn write_append(
     previous: Option<&PublishedModel>,
     full_refresh: bool,
 ) -> Result<Incremental> {
-    let built = build(
-        engine,
-        output,
-        model,
-        version,
-        settings,
-        previous,
-        full_refresh,
-    )
-    .await;
-    engine
-        .ctx
-        .deregister_table(format!("__c360_segments_{}", model.name).as_str())?;
-    built
-}
-
-async fn build(
-    engine: &Engine,
-    output: &Output,
-    model: &Model,
-    version: &str,
-    settings: &ModelConfig,
-    previous: Option<&PublishedModel>,
-    full_refresh: bool,
-) -> Result<Incremental> {
+    let _scratch = ScratchTable(&engine.ctx, scratch_name(model));
     let column = settings.event_time.as_deref().unwrap_or_default();
     let digest = digest(model, settings);
     let frame = engine.ctx.sql(&model.sql).await?;
@@ -226,6 +202,19 @@ fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
             .all(|(x, y)| x.name() == y.name() && plain(x.data_type()) == plain(y.data_type()))
 }
 
+fn scratch_name(model: &Model) -> String {
+    format!("__c360_segments_{}", model.name)
+}
+
+/// Drops the scratch table when the build ends, however it ends.
+struct ScratchTable<'a>(&'a datafusion::prelude::SessionContext, String);
+
+impl Drop for ScratchTable<'_> {
+    fn drop(&mut self) {
+        self.0.deregister_table(self.1.as_str()).ok();
+    }
+}
+
 /// Register folders of the model as a scratch table and return its name.
 async fn scratch(
     engine: &Engine,
@@ -233,7 +222,7 @@ async fn scratch(
     model: &Model,
     versions: &[String],
 ) -> Result<String> {
-    let name = format!("__c360_segments_{}", model.name);
+    let name = scratch_name(model);
     let folders: Vec<String> = versions
         .iter()
         .map(|v| output.version_url(&model.name, v))

@@ -415,18 +415,81 @@ async fn build(
         .get(&model.name)
         .map(|s| &s.options)
         .filter(|o| !o.is_empty());
-    let Some(options) = options else {
-        return build_model(engine, output, model, version, previous, full_refresh).await;
+    let earlier = match options {
+        Some(options) => Some(set_options(&engine.ctx, options).map_err(|e| {
+            format!(
+                "{}: c360.toml [models.{}] options: {e}",
+                model.file.display(),
+                model.name
+            )
+        })?),
+        None => None,
     };
-    let earlier = set_options(&engine.ctx, options).map_err(|e| {
-        format!(
-            "{}: c360.toml [models.{}] options: {e}",
-            model.file.display(),
-            model.name
-        )
-    })?;
-    let built = build_model(engine, output, model, version, previous, full_refresh).await;
-    if let Err(e) = set_options(&engine.ctx, &earlier) {
+    let built = async {
+        let ctx = &engine.ctx;
+        let where_ = format!("{}", model.file.display());
+        engine
+            .check_sources(model.references.iter().map(String::as_str))
+            .map_err(|e| format!("{where_}: {e}"))?;
+        train_missing_match_models(engine, model)
+            .await
+            .map_err(|e| format!("{where_}: {e}"))?;
+        let settings = engine
+            .workspace
+            .config
+            .models
+            .get(&model.name)
+            .filter(|s| s.kind == ModelKind::Append);
+        let written = match settings {
+            Some(settings) => incremental::write_append(
+                engine,
+                output,
+                model,
+                version,
+                settings,
+                previous,
+                full_refresh,
+            )
+            .await
+            .map(|inc| Built {
+                rows: inc.segments.iter().map(|s| s.rows).sum(),
+                incremental: Some(inc),
+            }),
+            None => match engine.ctx.sql(&model.sql).await {
+                Ok(frame) => write_frame(output, &model.name, version, frame)
+                    .await
+                    .map(|rows| Built {
+                        rows,
+                        incremental: None,
+                    }),
+                Err(e) => Err(e),
+            },
+        };
+        let done = match written {
+            Ok(done) => done,
+            Err(e) => {
+                let mut message = format!("{where_}: {}", strip_context(&e));
+                let sources = model.references.iter().map(String::as_str);
+                if let Some(diagnosis) = engine.diagnose_sources(sources).await {
+                    message = format!("{message}\n    cause: {diagnosis}");
+                }
+                return Err(message);
+            }
+        };
+        publish::register_model(ctx, output, &model.name, version, done.incremental.as_ref())
+            .await
+            .map_err(|e| format!("{where_}: cannot read back the new output: {e}"))?;
+        if let Some(checks) = engine.workspace.config.assertions.get(&model.name) {
+            assertions::check(ctx, &model.name, checks)
+                .await
+                .map_err(|e| format!("{where_}: {e}"))?;
+        }
+        Ok::<Built, String>(done)
+    }
+    .await;
+    if let Some(earlier) = earlier
+        && let Err(e) = set_options(&engine.ctx, &earlier)
+    {
         tracing::warn!(model = %model.name, "cannot restore the session settings: {e}");
     }
     built
@@ -461,75 +524,6 @@ fn set_options(
         }
     }
     Ok(earlier)
-}
-
-async fn build_model(
-    engine: &Engine,
-    output: &Output,
-    model: &Model,
-    version: &str,
-    previous: Option<&PublishedModel>,
-    full_refresh: bool,
-) -> std::result::Result<Built, String> {
-    let ctx = &engine.ctx;
-    let where_ = format!("{}", model.file.display());
-    engine
-        .check_sources(model.references.iter().map(String::as_str))
-        .map_err(|e| format!("{where_}: {e}"))?;
-    train_missing_match_models(engine, model)
-        .await
-        .map_err(|e| format!("{where_}: {e}"))?;
-    let settings = engine
-        .workspace
-        .config
-        .models
-        .get(&model.name)
-        .filter(|s| s.kind == ModelKind::Append);
-    let written = match settings {
-        Some(settings) => incremental::write_append(
-            engine,
-            output,
-            model,
-            version,
-            settings,
-            previous,
-            full_refresh,
-        )
-        .await
-        .map(|inc| Built {
-            rows: inc.segments.iter().map(|s| s.rows).sum(),
-            incremental: Some(inc),
-        }),
-        None => match engine.ctx.sql(&model.sql).await {
-            Ok(frame) => write_frame(output, &model.name, version, frame)
-                .await
-                .map(|rows| Built {
-                    rows,
-                    incremental: None,
-                }),
-            Err(e) => Err(e),
-        },
-    };
-    let done = match written {
-        Ok(done) => done,
-        Err(e) => {
-            let mut message = format!("{where_}: {}", strip_context(&e));
-            let sources = model.references.iter().map(String::as_str);
-            if let Some(diagnosis) = engine.diagnose_sources(sources).await {
-                message = format!("{message}\n    cause: {diagnosis}");
-            }
-            return Err(message);
-        }
-    };
-    publish::register_model(ctx, output, &model.name, version, done.incremental.as_ref())
-        .await
-        .map_err(|e| format!("{where_}: cannot read back the new output: {e}"))?;
-    if let Some(checks) = engine.workspace.config.assertions.get(&model.name) {
-        assertions::check(ctx, &model.name, checks)
-            .await
-            .map_err(|e| format!("{where_}: {e}"))?;
-    }
-    Ok(done)
 }
 
 /// Train the match model of each `[matching.NAME]` setup `model` uses that is not trained

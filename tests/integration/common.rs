@@ -1,8 +1,9 @@
 //! Helpers: temporary workspaces, files in every format, and running the real binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use c360::{Engine, Workspace};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
@@ -158,4 +159,40 @@ pub async fn scalar(ctx: &SessionContext, sql: &str) -> String {
         .expect("run");
     let column = batches[0].column(0);
     array_value_to_string(column, 0).expect("display")
+}
+
+/// Copy a file or a folder with everything in it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read dir") {
+            let entry = entry.expect("entry");
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).expect("copy");
+    }
+}
+
+/// Start `c360 run` in `dir`, wait until `ready()` holds (polling, two minutes at most) and
+/// kill it; fails when the run ended before it could be killed.
+pub fn kill_run_when(dir: &Path, ready: impl Fn() -> bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_c360"))
+        .arg("run")
+        .current_dir(dir)
+        .env_remove("C360_WORKSPACE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while !ready() && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the run ended before it could be killed"
+    );
+    child.kill().expect("kill");
+    child.wait().expect("reap");
 }

@@ -6,7 +6,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 
-use super::common::{open_sample, repo, scalar};
+use super::common::{copy_tree, open_sample, repo, scalar};
 
 /// The identity graph's pairwise F1 on the sample. With the Census name frequencies (since
 /// the sample of 2026-12-03) it is 0.979: most of the pairs it misses are a nickname typed
@@ -96,19 +96,8 @@ async fn customer_ids(engine: &Engine) -> Vec<String> {
 
 /// Copy the sample workspace (configuration, models, data) into a temp folder.
 fn copy_sample(to: &std::path::Path) {
-    fn copy(from: &std::path::Path, to: &std::path::Path) {
-        if from.is_dir() {
-            std::fs::create_dir_all(to).expect("mkdir");
-            for entry in std::fs::read_dir(from).expect("read dir") {
-                let entry = entry.expect("entry");
-                copy(&entry.path(), &to.join(entry.file_name()));
-            }
-        } else {
-            std::fs::copy(from, to).expect("copy");
-        }
-    }
     for item in ["c360.toml", "sql", "models", "data"] {
-        copy(&repo().join(item), &to.join(item));
+        copy_tree(&repo().join(item), &to.join(item));
     }
 }
 

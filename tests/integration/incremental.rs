@@ -3,15 +3,13 @@
 //! ledger says what each run processed, and a killed run leaves no holes and no duplicates.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::TimestampMicrosecondArray;
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
-use super::common::{c360, texts, workspace, write, write_batch};
+use super::common::{c360, copy_tree, kill_run_when, texts, workspace, write, write_batch};
 
 const TOML: &str = "[sources.events]\nformat = \"parquet\"\nlocation = \"events/\"\n\n\
 [models.clean_events]\nkind = \"append\"\nevent_time = \"at\"\nlookback = \"1 day\"\n";
@@ -95,25 +93,13 @@ const ALL: &str =
 fn full_rebuild(dir: &Path) -> (String, String) {
     let fresh = tempfile::tempdir().expect("temp dir");
     for entry in ["c360.toml", "sql", "events"] {
-        copy(&dir.join(entry), &fresh.path().join(entry));
+        copy_tree(&dir.join(entry), &fresh.path().join(entry));
     }
     run(fresh.path(), &[]);
     (
         rows(fresh.path(), ALL),
         rows(fresh.path(), "SELECT * FROM event_counts ORDER BY kind"),
     )
-}
-
-fn copy(from: &Path, to: &Path) {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read dir") {
-            let entry = entry.expect("entry");
-            copy(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        std::fs::copy(from, to).expect("copy");
-    }
 }
 
 #[test]
@@ -202,27 +188,9 @@ fn a_killed_append_run_leaves_no_holes_and_no_duplicates() {
     let before = std::fs::read(dir.path().join("output/_manifest.json")).expect("manifest");
     for wait_for_folder in [false, true] {
         let folders_before = folders(dir.path(), "clean_events");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_c360"))
-            .arg("run")
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        if wait_for_folder {
-            let started = Instant::now();
-            while folders(dir.path(), "clean_events") <= folders_before
-                && started.elapsed() < Duration::from_secs(120)
-            {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            assert!(
-                child.try_wait().expect("wait").is_none(),
-                "the run ended before it could be killed"
-            );
-        }
-        child.kill().expect("kill");
-        child.wait().expect("reap");
+        kill_run_when(dir.path(), || {
+            !wait_for_folder || folders(dir.path(), "clean_events") > folders_before
+        });
         let after = std::fs::read(dir.path().join("output/_manifest.json")).expect("manifest");
         assert_eq!(before, after, "a killed run must not change the manifest");
     }

@@ -1,12 +1,13 @@
 //! `c360 run`: dependency order, atomic publish, failure isolation, assertions, selection.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use c360::pipeline::{self, RunOptions, Status};
 
-use super::common::{c360, open, scalar, texts, workspace, write, write_orders_parquet};
+use super::common::{
+    c360, kill_run_when, open, scalar, texts, workspace, write, write_orders_parquet,
+};
 
 const TOML: &str = "[sources.orders]\nformat = \"parquet\"\nlocation = \"orders/\"\n\n\
 [assertions.big_orders]\nunique = [\"id\"]\n";
@@ -305,23 +306,7 @@ fn a_killed_run_leaves_the_published_outputs_intact() {
         "sql/zz_slow.sql",
         "SELECT sum(value) AS s FROM generate_series(1, 300000000)",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_c360"))
-        .arg("run")
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let started = Instant::now();
-    while versions(dir.path(), "big_orders") < 2 && started.elapsed() < Duration::from_secs(120) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        child.try_wait().expect("wait").is_none(),
-        "the run ended before it could be killed"
-    );
-    child.kill().expect("kill");
-    child.wait().expect("reap");
+    kill_run_when(dir.path(), || versions(dir.path(), "big_orders") >= 2);
     let after = std::fs::read(dir.path().join("output/_manifest.json")).expect("manifest");
     assert_eq!(manifest, after, "a killed run must not change the manifest");
     let out = c360(
