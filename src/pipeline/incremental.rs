@@ -24,7 +24,7 @@ use super::publish::{self, Incremental, LedgerEntry, Output, PublishedModel, Seg
 use super::run::write_frame;
 use crate::Engine;
 use crate::config::ModelConfig;
-use crate::functions::identity::stable_ids::md5_hex;
+use crate::text::md5_hex;
 use crate::values::{quote_identifier, quote_literal};
 
 /// The kind recorded in the manifest.
@@ -107,10 +107,23 @@ pub async fn write_append(
     )
     .await?
     .ok_or_else(|| DataFusionError::Execution("no latest event time".to_string()))?;
-    // Segments wholly before the cutoff stay as they are; the others are cut at the cutoff
-    // (their later rows are hidden, not copied) or, when they start after it, dropped.
+    // Segments wholly before the cutoff stay as they are, decided from the manifest (times of
+    // one column cast to text compare as the times do: ISO 8601, one canonical form per value,
+    // one offset per column); the others are cut at the cutoff (their later rows are hidden,
+    // not copied) and only they are read, to count the rows they still show.
     let mut kept = Vec::new();
     for segment in &earlier.segments {
+        let Some(max_time) = &segment.max_time else {
+            continue;
+        };
+        if max_time.as_str() < cutoff.as_str() {
+            kept.push(segment.clone());
+            continue;
+        }
+        let until = match &segment.until {
+            Some(u) if u.as_str() < cutoff.as_str() => u.clone(),
+            _ => cutoff.clone(),
+        };
         let table = scratch(
             engine,
             output,
@@ -118,33 +131,17 @@ pub async fn write_append(
             std::slice::from_ref(&segment.version),
         )
         .await?;
-        let answer = text(
+        let visible: u64 = text(
             ctx,
             &format!(
-                "SELECT CAST(max({quoted}) < {cut} AS VARCHAR) || ' ' || \
-                        CAST(count(*) FILTER (WHERE {quoted} < {cut}{until}) AS VARCHAR) \
-                 FROM {table}",
-                cut = quote_literal(&cutoff),
-                until = segment
-                    .until
-                    .as_ref()
-                    .map(|u| format!(" AND {quoted} < {}", quote_literal(u)))
-                    .unwrap_or_default(),
+                "SELECT CAST(count(*) AS VARCHAR) FROM {table} WHERE {quoted} < {}",
+                quote_literal(&until)
             ),
         )
         .await?
-        .unwrap_or_default();
-        let (wholly_before, visible) = answer.split_once(' ').unwrap_or(("false", "0"));
-        let visible: u64 = visible.parse().unwrap_or(0);
-        if wholly_before == "true" {
-            kept.push(segment.clone());
-        } else if visible > 0 {
-            // Times of one column cast to text compare as the times do (ISO 8601, one
-            // canonical form per value, one offset per column).
-            let until = match &segment.until {
-                Some(u) if u.as_str() < cutoff.as_str() => u.clone(),
-                _ => cutoff.clone(),
-            };
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+        if visible > 0 {
             kept.push(Segment {
                 rows: visible,
                 until: Some(until),

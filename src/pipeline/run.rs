@@ -408,13 +408,8 @@ async fn build(
     previous: Option<&PublishedModel>,
     full_refresh: bool,
 ) -> std::result::Result<Built, String> {
-    let options = engine
-        .workspace
-        .config
-        .models
-        .get(&model.name)
-        .map(|s| &s.options)
-        .filter(|o| !o.is_empty());
+    let settings = engine.workspace.config.models.get(&model.name);
+    let options = settings.map(|s| &s.options).filter(|o| !o.is_empty());
     let earlier = match options {
         Some(options) => Some(set_options(&engine.ctx, options).map_err(|e| {
             format!(
@@ -434,13 +429,7 @@ async fn build(
         train_missing_match_models(engine, model)
             .await
             .map_err(|e| format!("{where_}: {e}"))?;
-        let settings = engine
-            .workspace
-            .config
-            .models
-            .get(&model.name)
-            .filter(|s| s.kind == ModelKind::Append);
-        let written = match settings {
+        let written = match settings.filter(|s| s.kind == ModelKind::Append) {
             Some(settings) => incremental::write_append(
                 engine,
                 output,
@@ -455,15 +444,15 @@ async fn build(
                 rows: inc.segments.iter().map(|s| s.rows).sum(),
                 incremental: Some(inc),
             }),
-            None => match engine.ctx.sql(&model.sql).await {
-                Ok(frame) => write_frame(output, &model.name, version, frame)
-                    .await
-                    .map(|rows| Built {
-                        rows,
-                        incremental: None,
-                    }),
-                Err(e) => Err(e),
-            },
+            None => async {
+                let frame = ctx.sql(&model.sql).await?;
+                write_frame(output, &model.name, version, frame).await
+            }
+            .await
+            .map(|rows| Built {
+                rows,
+                incremental: None,
+            }),
         };
         let done = match written {
             Ok(done) => done,

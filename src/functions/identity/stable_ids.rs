@@ -25,6 +25,7 @@ use datafusion_macros::user_doc;
 use crate::functions::util::{
     for_each_state_row, list_state, list_state_fields, strings_signature,
 };
+use crate::text::md5_hex;
 use crate::values::Strings;
 
 #[user_doc(
@@ -239,15 +240,6 @@ fn new_id(first: &str, attempt: usize) -> String {
     };
     let digest = md5_hex(input.as_bytes());
     format!("C{}", &digest[..12])
-}
-
-/// MD5 as lowercase hex, as SQL's md5() prints it.
-pub(crate) fn md5_hex(bytes: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Accumulator for StableIdsAccumulator {
