@@ -50,6 +50,10 @@ enum Command {
         /// Output folder (its `truth/` subfolder holds the ground truth).
         #[arg(long)]
         out: PathBuf,
+        /// Add the day after the last one generated in --out (new records and events of the
+        /// same people, deterministic for the folder's seed) instead of generating the history.
+        #[arg(long, conflicts_with_all = ["customers", "seed"])]
+        next_day: bool,
     },
     /// Build the SQL models in dependency order and publish them.
     Run {
@@ -238,12 +242,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             customers,
             seed,
             out,
+            next_day,
         } => {
-            let stats = generate::generate(&generate::GenerateOptions {
-                customers,
-                seed,
-                out: out.clone(),
-            })?;
+            let stats = if next_day {
+                generate::next_day(&out)?
+            } else {
+                generate::generate(&generate::GenerateOptions {
+                    customers,
+                    seed,
+                    out: out.clone(),
+                })?
+            };
             println!("{}", stats.render(&out));
             Ok(ExitCode::SUCCESS)
         }

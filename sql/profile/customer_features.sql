@@ -9,8 +9,8 @@ e AS (
 orders AS (
   SELECT customer_id,
          count(*) AS orders,
-         sum(value) AS spend,
-         avg(value) AS average_order_value,
+         round(sum(value), 2) AS spend,
+         round(sum(value), 2) / count(value) AS average_order_value,
          min(at) AS first_order_at,
          max(at) AS last_order_at,
          min(age_days) AS recency_days,
@@ -21,12 +21,12 @@ orders AS (
          count(*) FILTER (WHERE category = 'accessories') AS orders_accessories,
          count(*) FILTER (WHERE category = 'grooming') AS orders_grooming,
          count(*) FILTER (WHERE category = 'vitamins') AS orders_vitamins,
-         coalesce(sum(value) FILTER (WHERE category = 'food'), 0) AS spend_food,
-         coalesce(sum(value) FILTER (WHERE category = 'treats'), 0) AS spend_treats,
-         coalesce(sum(value) FILTER (WHERE category = 'toys'), 0) AS spend_toys,
-         coalesce(sum(value) FILTER (WHERE category = 'accessories'), 0) AS spend_accessories,
-         coalesce(sum(value) FILTER (WHERE category = 'grooming'), 0) AS spend_grooming,
-         coalesce(sum(value) FILTER (WHERE category = 'vitamins'), 0) AS spend_vitamins,
+         coalesce(round(sum(value) FILTER (WHERE category = 'food'), 2), 0) AS spend_food,
+         coalesce(round(sum(value) FILTER (WHERE category = 'treats'), 2), 0) AS spend_treats,
+         coalesce(round(sum(value) FILTER (WHERE category = 'toys'), 2), 0) AS spend_toys,
+         coalesce(round(sum(value) FILTER (WHERE category = 'accessories'), 2), 0) AS spend_accessories,
+         coalesce(round(sum(value) FILTER (WHERE category = 'grooming'), 2), 0) AS spend_grooming,
+         coalesce(round(sum(value) FILTER (WHERE category = 'vitamins'), 2), 0) AS spend_vitamins,
          most_frequent(category) AS preferred_category
   FROM e WHERE event_type = 'order'
   GROUP BY customer_id

@@ -78,6 +78,8 @@ enum Writer {
     Parquet(ArrowWriter<BufWriter<File>>),
     Csv(csv::Writer<BufWriter<File>>),
     Json(json::LineDelimitedWriter<BufWriter<File>>),
+    /// Rows are built and dropped: the simulation of days before the one being written.
+    Discard,
 }
 
 enum Column {
@@ -140,15 +142,19 @@ pub struct Table {
 
 const FLUSH_ROWS: usize = 65_536;
 
+fn schema_of(columns: &[(&str, Kind)]) -> SchemaRef {
+    Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(name, kind)| Field::new(*name, kind.data_type(), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
 impl Table {
     /// Create `path` and write rows with these columns to it.
     pub fn create(path: &Path, kind: FileKind, columns: &[(&str, Kind)]) -> Result<Self> {
-        let schema = Arc::new(Schema::new(
-            columns
-                .iter()
-                .map(|(name, kind)| Field::new(*name, kind.data_type(), true))
-                .collect::<Vec<_>>(),
-        ));
+        let schema = schema_of(columns);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| C360Error::io(format!("creating {}", dir.display()), e))?;
@@ -255,6 +261,18 @@ impl Table {
         self
     }
 
+    /// A table that builds its rows and drops them (nothing is written).
+    pub fn discard(columns: &[(&str, Kind)]) -> Self {
+        Self {
+            schema: schema_of(columns),
+            columns: columns.iter().map(|(_, kind)| Column::new(*kind)).collect(),
+            writer: Writer::Discard,
+            cursor: 0,
+            rows: 0,
+            path: "(discarded)".to_string(),
+        }
+    }
+
     /// Finish the current row; flushes a batch every 64k rows.
     pub fn end(&mut self) -> Result<()> {
         debug_assert_eq!(self.cursor, self.columns.len(), "row of {}", self.path);
@@ -277,6 +295,7 @@ impl Table {
             Writer::Parquet(w) => w.write(&batch).map_err(|e| e.to_string()),
             Writer::Csv(w) => w.write(&batch).map_err(|e| e.to_string()),
             Writer::Json(w) => w.write(&batch).map_err(|e| e.to_string()),
+            Writer::Discard => Ok(()),
         };
         written.map_err(|e| C360Error::Generate(format!("{}: {e}", self.path)))
     }
@@ -306,6 +325,7 @@ impl Table {
                 w.finish().map_err(|e| err(e.to_string()))?;
                 w.into_inner().flush().map_err(|e| err(e.to_string()))?;
             }
+            Writer::Discard => {}
         }
         Ok(self.rows)
     }

@@ -1,5 +1,6 @@
 //! The files one chunk of simulated people is written to: a part file per source table and
-//! per ground-truth table, with their columns.
+//! per ground-truth table, with their columns, and the moment the sources end (nothing at or
+//! after `until` is written).
 
 use std::path::Path;
 
@@ -22,22 +23,35 @@ pub struct Tables {
     pub truth_churn: Table,
     pub truth_offers: Table,
     pub truth_channels: Table,
+    /// Sources hold nothing at or after this moment (microseconds since the epoch).
+    pub until: i64,
 }
 
-fn part(out: &Path, folder: &str, chunk: usize, kind: FileKind) -> std::path::PathBuf {
-    out.join(folder)
-        .join(format!("part-{chunk:05}.{}", kind.extension()))
+/// Where a chunk's rows go.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// Part files named `{stem}.{extension}` in each table's folder under the output folder.
+    Files(&'a Path, &'a str),
+    /// Nowhere: the simulation runs (and draws its random numbers) without writing.
+    Discard,
 }
 
 impl Tables {
-    /// The part files of chunk `chunk` under `out`, one per table.
-    pub fn create(out: &Path, chunk: usize) -> Result<Self> {
+    /// One part file per table for `target`, writing rows before `until`.
+    pub fn create(target: Target<'_>, until: i64) -> Result<Self> {
         use FileKind::{Csv, Json, Parquet};
         use Kind::{Bool, Date, F64, I32, I64, Str, Ts};
-        let t = |folder: &str, kind: FileKind, cols: &[(&str, Kind)]| {
-            Table::create(&part(out, folder, chunk, kind), kind, cols)
+        let t = |folder: &str, kind: FileKind, cols: &[(&str, Kind)]| match target {
+            Target::Files(out, stem) => Table::create(
+                &out.join(folder)
+                    .join(format!("{stem}.{}", kind.extension())),
+                kind,
+                cols,
+            ),
+            Target::Discard => Ok(Table::discard(cols)),
         };
         Ok(Self {
+            until,
             crm: t(
                 "crm/contacts",
                 Csv,

@@ -1,6 +1,6 @@
 //! The generator: deterministic for a seed, consistent with its ground truth, messy on purpose.
 
-use c360::generate::{GenerateOptions, generate};
+use c360::generate::{GenerateOptions, generate, next_day};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use super::common::scalar;
@@ -64,6 +64,8 @@ async fn truth_covers_every_record_and_the_data_is_messy() {
         out: dir.path().to_path_buf(),
     })
     .expect("generate");
+    // A day after the cut-off brings new people; their records have their truth too.
+    next_day(dir.path()).expect("next day");
     let ctx = SessionContext::new();
     let p = |rel: &str| dir.path().join(rel).display().to_string() + "/";
     ctx.register_parquet(
@@ -112,4 +114,77 @@ async fn truth_covers_every_record_and_the_data_is_messy() {
     let churned = value(&ctx, "SELECT count(*) FROM churn WHERE churned_in_horizon").await;
     let alive = value(&ctx, "SELECT count(*) FROM churn WHERE alive_at_cutoff").await;
     assert!(churned > 0 && churned * 4 < alive, "{churned} of {alive}");
+}
+
+/// The smallest and largest `event_at` of the web-event files of day `day`, and how many
+/// fall before the day began (late arrivals).
+fn day_web_events(dir: &std::path::Path, day: u32) -> (i64, i64, usize) {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::TimestampMicrosecondType;
+    let day_start = 1_751_328_000_000_000i64 + i64::from(day - 1) * 86_400_000_000;
+    let (mut low, mut high, mut late) = (i64::MAX, i64::MIN, 0);
+    for entry in std::fs::read_dir(dir.join("web/events")).expect("read dir").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(&format!("day-{day:04}-")) {
+            continue;
+        }
+        let file = std::fs::File::open(entry.path()).expect("open");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet")
+            .build()
+            .expect("reader");
+        for batch in reader {
+            let batch = batch.expect("batch");
+            let at = batch
+                .column_by_name("event_at")
+                .expect("event_at")
+                .as_primitive::<TimestampMicrosecondType>();
+            for t in at.iter().flatten() {
+                low = low.min(t);
+                high = high.max(t);
+                late += usize::from(t < day_start);
+            }
+        }
+    }
+    (low - day_start, high - day_start, late)
+}
+
+#[test]
+fn the_next_day_continues_the_same_people_deterministically() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let options = |dir: &std::path::Path| GenerateOptions {
+        customers: 1500,
+        seed: 3,
+        out: dir.to_path_buf(),
+    };
+    generate(&options(a.path())).expect("generate");
+    let history = files(a.path());
+    for _ in 0..2 {
+        assert!(next_day(a.path()).expect("next day").total_rows() > 0);
+    }
+    generate(&options(b.path())).expect("generate");
+    next_day(b.path()).expect("next day");
+    next_day(b.path()).expect("next day");
+    let days = files(a.path());
+    assert_eq!(days, files(b.path()), "the same days for the same seed");
+    // The history is left as it was; the days are files of their own.
+    let kept: Vec<_> = days
+        .iter()
+        .filter(|(name, _)| !name.contains("day-") && name != "generate.json")
+        .cloned()
+        .collect();
+    let before: Vec<_> = history
+        .into_iter()
+        .filter(|(name, _)| name != "generate.json")
+        .collect();
+    assert_eq!(kept, before);
+    // Day 2's sessions happen on day 2, a few of them reported up to two days late.
+    let day = 86_400_000_000i64;
+    let (low, high, late) = day_web_events(a.path(), 2);
+    assert!(low >= -2 * day && high < day, "{low} {high}");
+    assert!(late > 0, "no late events");
+    // Generating the history again removes the days (they continued other people).
+    generate(&options(a.path())).expect("generate");
+    assert!(files(a.path()).iter().all(|(name, _)| !name.contains("day-")));
+    assert!(next_day(&a.path().join("nowhere")).is_err());
 }

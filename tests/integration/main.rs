@@ -13,6 +13,7 @@ mod identity;
 mod incremental;
 mod matching;
 mod memory;
+mod next_day;
 mod object_store_s3;
 mod pipeline;
 mod predictive;

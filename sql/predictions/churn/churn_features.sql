@@ -3,7 +3,9 @@
 -- days after it, which the training never sees) and the end itself (scoring). Each snapshot
 -- reads only events up to its moment, so no feature knows the future. Active means at least
 -- one event of the customer's own (not an e-mail we sent) in the 90 days before; churned
--- means none in the 90 days after.
+-- means none in the 90 days after. Money sums are rounded to cents: the amounts are cents, so
+-- the rounded sum is exact in whatever order the engine adds them (a float sum's last bits are
+-- not, and a tree split on them would make two builds of the same data train other models).
 WITH snapshots AS (
   SELECT 'train' AS snapshot, as_of - INTERVAL '180 days' AS at FROM as_of
   UNION ALL SELECT 'holdout', as_of - INTERVAL '90 days' FROM as_of
@@ -23,8 +25,8 @@ features AS (
          count(*) FILTER (WHERE event_type = 'order' AND age_days <= 30) AS orders_30d,
          count(*) FILTER (WHERE event_type = 'order' AND age_days <= 90) AS orders_90d,
          count(*) FILTER (WHERE event_type = 'order' AND age_days > 90 AND age_days <= 180) AS orders_90_180d,
-         coalesce(sum(value) FILTER (WHERE event_type = 'order'), 0) AS spend,
-         coalesce(sum(value) FILTER (WHERE event_type = 'order' AND age_days <= 90), 0) AS spend_90d,
+         coalesce(round(sum(value) FILTER (WHERE event_type = 'order'), 2), 0) AS spend,
+         coalesce(round(sum(value) FILTER (WHERE event_type = 'order' AND age_days <= 90), 2), 0) AS spend_90d,
          count(*) FILTER (WHERE event_type IN ('page_view', 'product_view', 'favourite', 'add_to_cart') AND age_days <= 30) AS web_30d,
          count(*) FILTER (WHERE event_type IN ('page_view', 'product_view', 'favourite', 'add_to_cart') AND age_days <= 90) AS web_90d,
          count(*) FILTER (WHERE event_type IN ('page_view', 'product_view', 'favourite', 'add_to_cart') AND age_days > 90 AND age_days <= 180) AS web_90_180d,

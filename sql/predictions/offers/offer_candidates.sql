@@ -21,7 +21,7 @@ scored AS (
   FROM f
 ),
 order_value AS (
-  SELECT category, avg(amount) AS order_value FROM stg_orders GROUP BY category
+  SELECT category, round(sum(amount), 2) / count(amount) AS order_value FROM stg_orders GROUP BY category
 ),
 recent AS (
   SELECT g.customer_id, count(*) AS offers_in_period

@@ -30,7 +30,7 @@ activity AS (
   SELECT customer_id, moment,
          count(*) FILTER (WHERE event_type = 'order') AS orders,
          count(*) FILTER (WHERE event_type = 'order' AND age_days <= 365) AS orders_365d,
-         coalesce(sum(value) FILTER (WHERE event_type = 'order' AND age_days <= 365), 0) AS spend_365d,
+         coalesce(round(sum(value) FILTER (WHERE event_type = 'order' AND age_days <= 365), 2), 0) AS spend_365d,
          min(age_days) FILTER (WHERE event_type = 'order') AS days_since_order,
          count(*) FILTER (WHERE event_type IN ('product_view', 'favourite', 'add_to_cart') AND age_days <= 90) AS web_90d,
          count(*) FILTER (WHERE event_type = 'email_open' AND age_days <= 90) AS emails_opened_90d,

@@ -29,7 +29,7 @@ after AS (
   SELECT s.snapshot, c.customer_id,
          first_value(c.category ORDER BY c.at) FILTER (WHERE c.event_type = 'order') AS next_category,
          first_value(c.value ORDER BY c.at) FILTER (WHERE c.event_type = 'nps') AS next_nps,
-         coalesce(sum(c.value) FILTER (WHERE c.event_type = 'order'), 0) AS spend_next_90d,
+         coalesce(round(sum(c.value) FILTER (WHERE c.event_type = 'order'), 2), 0) AS spend_next_90d,
          count(*) FILTER (WHERE c.event_type = 'order' AND c.category = 'food') AS food,
          count(*) FILTER (WHERE c.event_type = 'order' AND c.category = 'treats') AS treats,
          count(*) FILTER (WHERE c.event_type = 'order' AND c.category = 'toys') AS toys,
