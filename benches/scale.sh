@@ -6,7 +6,9 @@
 # size's ten slowest and ten most memory-hungry models, from the run summary's per-model
 # peaks. Every run has a time limit (TIMEOUT seconds, default 3600) and is killed past it, and
 # a watchdog kills it when its resident memory passes HARD_LIMIT_GIB (default 20) so that a
-# run that breaks its limit cannot take the machine with it.
+# run that breaks its limit cannot take the machine with it. After a full run that completed,
+# one more day of data is generated (`c360 generate --next-day`) and the run repeated: the
+# nightly incremental run, reported with its ratio to the full run.
 # Usage: benches/scale.sh [CUSTOMERS...]   (default 100000 300000 1000000)
 #        LIMIT=8GiB TIMEOUT=3600 benches/scale.sh 100000
 set -euo pipefail
@@ -76,7 +78,27 @@ for CUSTOMERS in "${SIZES[@]}"; do
   echo "   most memory (rss peak while the model built):"
   models "$OUT/run.txt" | sort -k3,3 -rn | head -10 |
     awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
-  summary+=("$CUSTOMERS customers: run $wall s, peak RSS $rss GiB, $status")
+  line="$CUSTOMERS customers: run $wall s, peak RSS $rss GiB, $status"
+  if [ "$status" = ok ]; then
+    # The nightly run: one more day of data (c360 generate --next-day), then `c360 run` again;
+    # the append models rebuild only their lookback, every other model is rebuilt whole.
+    "$C360" generate --next-day --out "$OUT/data" >"$OUT/next-day.txt"
+    echo "   next day: $(grep -o '[0-9,]* rows' "$OUT/next-day.txt" | head -1)"
+    next=ok
+    watchdog "$C360 --workspace $OUT run" &
+    watcher=$!
+    /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/next-run.txt" 2>"$OUT/next-run.time" \
+      || next="exit $? (see $OUT/next-run.txt)"
+    kill "$watcher" 2>/dev/null || true
+    next_wall="$(seconds "$OUT/next-run.time")"
+    ratio="$(awk -v a="$next_wall" -v b="$wall" 'BEGIN {printf "%.2f", a / b}')"
+    echo "   incremental run after the next day: $next_wall s = $ratio of the full run, $next"
+    echo "   its slowest models:"
+    models "$OUT/next-run.txt" | sort -k1,1 -rn | head -5 |
+      awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+    line="$line; next day: $next_wall s ($ratio of the full run), $next"
+  fi
+  summary+=("$line")
 done
 echo "== summary (memory_limit $LIMIT)"
 printf '   %s\n' "${summary[@]}"
