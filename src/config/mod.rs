@@ -78,6 +78,10 @@ pub struct ModelConfig {
     /// How late an event may arrive, as a SQL interval (`append`; default `0 seconds`): a run
     /// rebuilds the rows of this much time before the latest one published.
     pub lookback: Option<String>,
+    /// The most segments (one folder per run) an append model keeps (default 30): the run
+    /// that would make one more rebuilds it whole into one, so reads list few folders however
+    /// many nightly runs there were.
+    pub max_segments: Option<usize>,
     /// DataFusion settings for this model only (`"datafusion.optimizer.join_reordering" =
     /// "false"` keeps the join order its SQL gives), as `[engine.options]` sets them for all.
     #[serde(default)]
@@ -368,13 +372,21 @@ impl ModelConfig {
         self.lookback.as_deref().unwrap_or("0 seconds")
     }
 
+    /// The most segments an append model keeps.
+    pub fn max_segments(&self) -> usize {
+        self.max_segments.unwrap_or(30)
+    }
+
     fn validate(&self, model: &str) -> std::result::Result<(), String> {
         match self.kind {
             ModelKind::Full => {
-                if self.event_time.is_some() || self.lookback.is_some() {
+                if self.event_time.is_some()
+                    || self.lookback.is_some()
+                    || self.max_segments.is_some()
+                {
                     return Err(format!(
-                        "[models.{model}]: event_time and lookback are for kind = \"append\"; \
-                         set the kind or remove them"
+                        "[models.{model}]: event_time, lookback and max_segments are for \
+                         kind = \"append\"; set the kind or remove them"
                     ));
                 }
             }
@@ -396,6 +408,12 @@ impl ModelConfig {
                         self.lookback()
                     )
                 })?;
+                if self.max_segments == Some(0) {
+                    return Err(format!(
+                        "[models.{model}] max_segments: must be at least 1 (1 rebuilds the \
+                         model whole on every run)"
+                    ));
+                }
                 if interval.months < 0 || interval.days < 0 || interval.nanoseconds < 0 {
                     return Err(format!(
                         "[models.{model}] lookback: '{}' must not be negative",

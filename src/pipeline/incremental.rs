@@ -11,8 +11,9 @@
 //! and the manifest as it was, and the next run rebuilds the same interval again, so there are
 //! no holes and no duplicates. Each run adds an entry to the model's ledger.
 //!
-//! The model is rebuilt whole on its first run, after `--full-refresh`, and when its SQL, its
-//! settings or its output schema changed.
+//! The model is rebuilt whole on its first run, after `--full-refresh`, when its SQL, its
+//! settings or its output schema changed, and when it holds `max_segments` segments (so that
+//! a year of nightly runs does not leave a read listing a year of folders).
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::dataframe::DataFrame;
@@ -57,6 +58,9 @@ pub async fn write_append(
                 .join(", ")
         )));
     }
+    // A model with as many segments as it may keep is rebuilt whole into one (compaction);
+    // its ledger goes on.
+    let mut compacted = None;
     let earlier = match previous.and_then(|p| p.incremental.as_ref()) {
         Some(_) if full_refresh => {
             tracing::info!(model = %model.name, "--full-refresh: rebuilding it whole");
@@ -67,6 +71,15 @@ pub async fn write_append(
             None
         }
         Some(inc) if inc.segments.iter().all(|s| s.max_time.is_none()) => None,
+        Some(inc) if inc.segments.len() >= settings.max_segments() => {
+            tracing::info!(
+                model = %model.name,
+                segments = inc.segments.len(),
+                "max_segments reached: rebuilding it whole into one segment"
+            );
+            compacted = Some(inc);
+            None
+        }
         Some(inc) => {
             let published = engine.ctx.table(model.name.as_str()).await?;
             if same_columns(published.schema().inner(), frame.schema().inner()) {
@@ -81,16 +94,18 @@ pub async fn write_append(
     let Some(earlier) = earlier else {
         let rows = write_frame(output, &model.name, version, frame).await?;
         let segment = describe(engine, output, model, version, column).await?;
+        let mut ledger = compacted.map(|c| c.ledger.clone()).unwrap_or_default();
+        ledger.push(LedgerEntry {
+            version: version.to_string(),
+            from: None,
+            to: segment.max_time.clone(),
+            rows,
+        });
         return Ok(Incremental {
             kind: APPEND.to_string(),
             digest,
             event_time: column.to_string(),
-            ledger: vec![LedgerEntry {
-                version: version.to_string(),
-                from: None,
-                to: segment.max_time.clone(),
-                rows,
-            }],
+            ledger,
             segments: vec![segment],
         });
     };

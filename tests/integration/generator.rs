@@ -123,7 +123,10 @@ fn day_web_events(dir: &std::path::Path, day: u32) -> (i64, i64, usize) {
     use datafusion::arrow::datatypes::TimestampMicrosecondType;
     let day_start = 1_751_328_000_000_000i64 + i64::from(day - 1) * 86_400_000_000;
     let (mut low, mut high, mut late) = (i64::MAX, i64::MIN, 0);
-    for entry in std::fs::read_dir(dir.join("web/events")).expect("read dir").flatten() {
+    for entry in std::fs::read_dir(dir.join("web/events"))
+        .expect("read dir")
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !name.starts_with(&format!("day-{day:04}-")) {
             continue;
@@ -185,6 +188,10 @@ fn the_next_day_continues_the_same_people_deterministically() {
     assert!(late > 0, "no late events");
     // Generating the history again removes the days (they continued other people).
     generate(&options(a.path())).expect("generate");
-    assert!(files(a.path()).iter().all(|(name, _)| !name.contains("day-")));
+    assert!(
+        files(a.path())
+            .iter()
+            .all(|(name, _)| !name.contains("day-"))
+    );
     assert!(next_day(&a.path().join("nowhere")).is_err());
 }

@@ -216,3 +216,45 @@ fn folders(dir: &Path, model: &str) -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+#[test]
+fn an_append_model_at_max_segments_is_compacted_into_one_and_keeps_its_ledger() {
+    let dir = append_workspace();
+    let toml = std::fs::read_to_string(dir.path().join("c360.toml")).expect("toml");
+    write(
+        dir.path(),
+        "c360.toml",
+        &toml.replace(
+            "lookback = \"1 day\"",
+            "lookback = \"1 day\"\nmax_segments = 3",
+        ),
+    );
+    let segments = |dir: &Path| {
+        let entry = &manifest(dir)["models"]["clean_events"]["incremental"];
+        (
+            entry["segments"].as_array().map(Vec::len),
+            entry["ledger"].as_array().map(Vec::len),
+        )
+    };
+    run(dir.path(), &[]);
+    // Three more days, one run each: segments 2, 3, then compaction into 1.
+    for (day, expected) in [(1i64, Some(2)), (2, Some(3)), (3, Some(1))] {
+        let rows: Vec<(i64, &str, i64)> = (0..24)
+            .map(|h| (10_000 * day + h, "order", 216 + 24 * day + h))
+            .collect();
+        events(dir.path(), &format!("day-{day}.parquet"), &rows);
+        run(dir.path(), &[]);
+        let (segments, ledger) = segments(dir.path());
+        assert_eq!(segments, expected, "after day {day}");
+        assert_eq!(ledger, Some(1 + day as usize), "the ledger goes on");
+    }
+    let entry = &manifest(dir.path())["models"]["clean_events"]["incremental"];
+    assert_eq!(entry["ledger"][3]["from"], serde_json::Value::Null);
+    assert_eq!(entry["segments"][0]["until"], serde_json::Value::Null);
+    let (all, counts) = full_rebuild(dir.path());
+    assert_eq!(rows(dir.path(), ALL), all);
+    assert_eq!(
+        rows(dir.path(), "SELECT * FROM event_counts ORDER BY kind"),
+        counts
+    );
+}
