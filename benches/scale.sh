@@ -45,6 +45,24 @@ watchdog() {
   done
 }
 
+# `c360 run` of workspace $OUT under the time limit and the watchdog, its output in
+# $OUT/NAME.txt and its /usr/bin/time report in $OUT/NAME.time; prints "ok" or why it failed.
+timed_run() {
+  local name="$1" watcher status=ok
+  watchdog "$C360 --workspace $OUT run" >/dev/null &
+  watcher=$!
+  /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/$name.txt" 2>"$OUT/$name.time" \
+    || status="exit $? (see $OUT/$name.txt, $OUT/$name.time)"
+  kill "$watcher" 2>/dev/null || true
+  echo "$status"
+}
+
+# The N models of run output FILE that come first when sorted on column KEY (1 time, 3 rss).
+top_models() {
+  models "$1" | sort -k"$2,$2" -rn | head -"$3" |
+    awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+}
+
 summary=()
 for CUSTOMERS in "${SIZES[@]}"; do
   OUT="benches/out/scale-$CUSTOMERS"
@@ -58,12 +76,7 @@ for CUSTOMERS in "${SIZES[@]}"; do
     -e 's#^memory_limit = .*#memory_limit = "'"$LIMIT"'"#' c360.toml >"$OUT/c360.toml"
   sed -i 's#^\[pipeline\]#[pipeline]\nmodels = "'"$PWD/$OUT"'/models"#' "$OUT/c360.toml"
   cp -r sql "$OUT/sql"
-  status=ok
-  watchdog "$C360 --workspace $OUT run" &
-  watcher=$!
-  /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/run.txt" 2>"$OUT/run.time" \
-    || status="exit $? (see $OUT/run.txt, $OUT/run.time)"
-  kill "$watcher" 2>/dev/null || true
+  status="$(timed_run run)"
   wall="$(seconds "$OUT/run.time")"
   # The peak is the largest of the models' peaks: c360 restarts the kernel's high-water mark
   # at each model (to measure it per model), which leaves time's "Maximum resident" the last
@@ -73,29 +86,21 @@ for CUSTOMERS in "${SIZES[@]}"; do
   grep -E '^  (FAILED|skipped)' "$OUT/run.txt" | sed 's/^/   /' || true
   echo "   run: $wall s, peak RSS $rss GiB (limit $LIMIT), $status"
   echo "   slowest models (s, pool peak, rss peak):"
-  models "$OUT/run.txt" | sort -k1,1 -rn | head -10 |
-    awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+  top_models "$OUT/run.txt" 1 10
   echo "   most memory (rss peak while the model built):"
-  models "$OUT/run.txt" | sort -k3,3 -rn | head -10 |
-    awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+  top_models "$OUT/run.txt" 3 10
   line="$CUSTOMERS customers: run $wall s, peak RSS $rss GiB, $status"
   if [ "$status" = ok ]; then
     # The nightly run: one more day of data (c360 generate --next-day), then `c360 run` again;
     # the append models rebuild only their lookback, every other model is rebuilt whole.
     "$C360" generate --next-day --out "$OUT/data" >"$OUT/next-day.txt"
     echo "   next day: $(grep -o '[0-9,]* rows' "$OUT/next-day.txt" | head -1)"
-    next=ok
-    watchdog "$C360 --workspace $OUT run" &
-    watcher=$!
-    /usr/bin/time -v timeout "$TIMEOUT" "$C360" --workspace "$OUT" run >"$OUT/next-run.txt" 2>"$OUT/next-run.time" \
-      || next="exit $? (see $OUT/next-run.txt)"
-    kill "$watcher" 2>/dev/null || true
+    next="$(timed_run next-run)"
     next_wall="$(seconds "$OUT/next-run.time")"
     ratio="$(awk -v a="$next_wall" -v b="$wall" 'BEGIN {printf "%.2f", a / b}')"
     echo "   incremental run after the next day: $next_wall s = $ratio of the full run, $next"
     echo "   its slowest models:"
-    models "$OUT/next-run.txt" | sort -k1,1 -rn | head -5 |
-      awk '{printf "     %-28s %8.1f s  pool %6.2f GiB  rss %6.2f GiB\n", $4, $1, $2/1073741824, $3/1073741824}'
+    top_models "$OUT/next-run.txt" 1 5
     line="$line; next day: $next_wall s ($ratio of the full run), $next"
   fi
   summary+=("$line")

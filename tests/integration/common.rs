@@ -148,6 +148,20 @@ pub fn texts(output: &Output) -> (String, String) {
     )
 }
 
+/// `c360 run ARGS...` in `dir`, which must succeed; its standard output.
+pub fn run_ok(dir: &Path, args: &[&str]) -> String {
+    let out = c360(dir, &[&["run"], args].concat());
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+/// The published manifest of the workspace in `dir` (`output/_manifest.json`).
+pub fn manifest(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("output/_manifest.json")).expect("manifest");
+    serde_json::from_str(&text).expect("json")
+}
+
 /// One query's single value rendered as text.
 pub async fn scalar(ctx: &SessionContext, sql: &str) -> String {
     let batches = ctx

@@ -1,5 +1,6 @@
 //! The generator: deterministic for a seed, consistent with its ground truth, messy on purpose.
 
+use c360::generate::person::{CUTOFF, DAY};
 use c360::generate::{GenerateOptions, generate, next_day};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
@@ -121,7 +122,7 @@ async fn truth_covers_every_record_and_the_data_is_messy() {
 fn day_web_events(dir: &std::path::Path, day: u32) -> (i64, i64, usize) {
     use datafusion::arrow::array::AsArray;
     use datafusion::arrow::datatypes::TimestampMicrosecondType;
-    let day_start = 1_751_328_000_000_000i64 + i64::from(day - 1) * 86_400_000_000;
+    let day_start = CUTOFF + i64::from(day - 1) * DAY;
     let (mut low, mut high, mut late) = (i64::MAX, i64::MIN, 0);
     for entry in std::fs::read_dir(dir.join("web/events"))
         .expect("read dir")
@@ -182,9 +183,8 @@ fn the_next_day_continues_the_same_people_deterministically() {
         .collect();
     assert_eq!(kept, before);
     // Day 2's sessions happen on day 2, a few of them reported up to two days late.
-    let day = 86_400_000_000i64;
     let (low, high, late) = day_web_events(a.path(), 2);
-    assert!(low >= -2 * day && high < day, "{low} {high}");
+    assert!(low >= -2 * DAY && high < DAY, "{low} {high}");
     assert!(late > 0, "no late events");
     // Generating the history again removes the days (they continued other people).
     generate(&options(a.path())).expect("generate");

@@ -9,7 +9,9 @@ use datafusion::arrow::array::TimestampMicrosecondArray;
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
-use super::common::{c360, copy_tree, kill_run_when, texts, workspace, write, write_batch};
+use super::common::{
+    c360, copy_tree, kill_run_when, manifest, run_ok, texts, workspace, write, write_batch,
+};
 
 const TOML: &str = "[sources.events]\nformat = \"parquet\"\nlocation = \"events/\"\n\n\
 [models.clean_events]\nkind = \"append\"\nevent_time = \"at\"\nlookback = \"1 day\"\n";
@@ -67,23 +69,11 @@ fn next_day(dir: &Path) {
     events(dir, "part-1.parquet", &rows);
 }
 
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = c360(dir, &[&["run"], args].concat());
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    stdout
-}
-
 fn rows(dir: &Path, sql: &str) -> String {
     let out = c360(dir, &["query", "-c", sql, "--format", "csv"]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stderr}");
     stdout
-}
-
-fn manifest(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("output/_manifest.json")).expect("manifest");
-    serde_json::from_str(&text).expect("json")
 }
 
 const ALL: &str =
@@ -95,7 +85,7 @@ fn full_rebuild(dir: &Path) -> (String, String) {
     for entry in ["c360.toml", "sql", "events"] {
         copy_tree(&dir.join(entry), &fresh.path().join(entry));
     }
-    run(fresh.path(), &[]);
+    run_ok(fresh.path(), &[]);
     (
         rows(fresh.path(), ALL),
         rows(fresh.path(), "SELECT * FROM event_counts ORDER BY kind"),
@@ -105,7 +95,7 @@ fn full_rebuild(dir: &Path) -> (String, String) {
 #[test]
 fn an_append_run_after_new_and_late_events_equals_a_full_rebuild_and_keeps_a_ledger() {
     let dir = append_workspace();
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     let first = manifest(dir.path());
     let entry = &first["models"]["clean_events"]["incremental"];
     assert_eq!(entry["kind"], "append");
@@ -114,7 +104,7 @@ fn an_append_run_after_new_and_late_events_equals_a_full_rebuild_and_keeps_a_led
     assert_eq!(entry["segments"][0]["rows"], 240);
 
     next_day(dir.path());
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     let second = manifest(dir.path());
     let entry = &second["models"]["clean_events"]["incremental"];
     let ledger = entry["ledger"].as_array().expect("ledger");
@@ -138,7 +128,7 @@ fn an_append_run_after_new_and_late_events_equals_a_full_rebuild_and_keeps_a_led
     );
 
     // --full-refresh rebuilds it whole: one segment, a ledger entry from the beginning.
-    run(dir.path(), &["--full-refresh"]);
+    run_ok(dir.path(), &["--full-refresh"]);
     let third = manifest(dir.path());
     let entry = &third["models"]["clean_events"]["incremental"];
     assert_eq!(entry["segments"].as_array().map(Vec::len), Some(1));
@@ -151,7 +141,7 @@ fn an_append_run_after_new_and_late_events_equals_a_full_rebuild_and_keeps_a_led
         "sql/clean_events.sql",
         "SELECT DISTINCT id, lower(kind) AS kind, at FROM events WHERE kind <> 'test'",
     );
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     let entry = &manifest(dir.path())["models"]["clean_events"]["incremental"];
     assert_eq!(entry["ledger"].as_array().map(Vec::len), Some(1));
     assert!(rows(dir.path(), ALL).contains(",order,"));
@@ -176,7 +166,7 @@ fn an_append_model_with_a_null_event_time_fails_naming_the_column() {
 #[test]
 fn a_killed_append_run_leaves_no_holes_and_no_duplicates() {
     let dir = append_workspace();
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     next_day(dir.path());
     // A slow model after the append model makes the run long enough to kill it at two points:
     // before the append model wrote anything, and after it wrote its new folder.
@@ -195,7 +185,7 @@ fn a_killed_append_run_leaves_no_holes_and_no_duplicates() {
         assert_eq!(before, after, "a killed run must not change the manifest");
     }
     std::fs::remove_file(dir.path().join("sql/zz_slow.sql")).expect("remove");
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     let (full, counts) = full_rebuild(dir.path());
     assert_eq!(rows(dir.path(), ALL), full);
     assert_eq!(
@@ -236,14 +226,14 @@ fn an_append_model_at_max_segments_is_compacted_into_one_and_keeps_its_ledger() 
             entry["ledger"].as_array().map(Vec::len),
         )
     };
-    run(dir.path(), &[]);
+    run_ok(dir.path(), &[]);
     // Three more days, one run each: segments 2, 3, then compaction into 1.
     for (day, expected) in [(1i64, Some(2)), (2, Some(3)), (3, Some(1))] {
         let rows: Vec<(i64, &str, i64)> = (0..24)
             .map(|h| (10_000 * day + h, "order", 216 + 24 * day + h))
             .collect();
         events(dir.path(), &format!("day-{day}.parquet"), &rows);
-        run(dir.path(), &[]);
+        run_ok(dir.path(), &[]);
         let (segments, ledger) = segments(dir.path());
         assert_eq!(segments, expected, "after day {day}");
         assert_eq!(ledger, Some(1 + day as usize), "the ledger goes on");

@@ -8,7 +8,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::arrow::util::display::array_value_to_string;
 
-use super::common::{c360, copy_tree, open, repo, texts};
+use super::common::{c360, copy_tree, manifest, open, repo, run_ok, texts};
 
 /// One published row: its non-float cells as text, its floats apart (compared with a
 /// tolerance, since a different file layout sums in a different order).
@@ -16,12 +16,6 @@ use super::common::{c360, copy_tree, open, repo, texts};
 struct Row {
     text: Vec<String>,
     floats: Vec<Option<f64>>,
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let out = c360(dir, &[&["run"], args].concat());
-    let (stdout, stderr) = texts(&out);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
 }
 
 /// Columns that hold when a run happened (a pair's scoring time, when an id was first seen),
@@ -32,8 +26,7 @@ const RUN_TIME: &[&str] = &["scored_at", "customer_since"];
 /// columns.
 async fn published(dir: &Path) -> BTreeMap<String, Vec<Row>> {
     let engine = open(dir).await.expect("open the workspace");
-    let text = std::fs::read_to_string(dir.join("output/_manifest.json")).expect("manifest");
-    let manifest: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let manifest = manifest(dir);
     let mut out = BTreeMap::new();
     for name in manifest["models"].as_object().expect("models").keys() {
         let batches = engine
@@ -88,7 +81,7 @@ async fn after_a_generated_next_day_the_incremental_run_equals_a_full_rebuild() 
     for entry in ["c360.toml", "sql", "data", "models"] {
         copy_tree(&repo().join(entry), &incremental.path().join(entry));
     }
-    run(incremental.path(), &[]);
+    run_ok(incremental.path(), &[]);
     let out = c360(
         incremental.path(),
         &["generate", "--next-day", "--out", "data"],
@@ -99,8 +92,8 @@ async fn after_a_generated_next_day_the_incremental_run_equals_a_full_rebuild() 
     // The same workspace, data and last published run, rebuilt whole.
     let full = tempfile::tempdir().expect("temp dir");
     copy_tree(incremental.path(), full.path());
-    run(incremental.path(), &[]);
-    run(full.path(), &["--full-refresh"]);
+    run_ok(incremental.path(), &[]);
+    run_ok(full.path(), &["--full-refresh"]);
 
     let (a, b) = (
         published(incremental.path()).await,
