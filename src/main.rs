@@ -58,11 +58,12 @@ enum Command {
     /// Build the SQL models in dependency order and publish them.
     Run {
         /// Only these models, or every model of a folder such as `staging/` (their upstream
-        /// models must have been published before).
+        /// models must have been published before); a model named here is rebuilt even when
+        /// its [models.NAME] every would keep it.
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
-        /// Rebuild incremental models ([models.NAME] kind = "append") whole instead of only
-        /// their new rows.
+        /// Rebuild incremental models ([models.NAME] kind = "append" or "merge") whole instead
+        /// of only their new rows.
         #[arg(long)]
         full_refresh: bool,
     },

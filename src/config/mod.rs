@@ -67,21 +67,36 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// `full` (the default: rebuilt whole on every run) or `append`: each run rebuilds only
+    /// `full` (the default: rebuilt whole on every run), `append` (each run rebuilds only
     /// the rows whose `event_time` is at or after the latest one published less `lookback`,
-    /// and keeps the older rows as they are.
+    /// and keeps the older rows as they are) or `merge` (each run builds only the rows whose
+    /// `updated_at` is at or after the latest one published less `lookback`, and they replace
+    /// the published rows of the same `unique_key`).
     #[serde(default)]
     pub kind: ModelKind,
     /// The column of the model's output that says when each row happened (`append`); it must
     /// never be NULL.
     pub event_time: Option<String>,
-    /// How late an event may arrive, as a SQL interval (`append`; default `0 seconds`): a run
-    /// rebuilds the rows of this much time before the latest one published.
+    /// How late an event or a change may arrive, as a SQL interval (`append`, `merge`;
+    /// default `0 seconds`): a run rebuilds the rows of this much time before the latest one
+    /// published.
     pub lookback: Option<String>,
+    /// The columns that identify a row (`merge`): a new row replaces the published row with
+    /// the same values; they must be unique and never NULL.
+    pub unique_key: Option<Vec<String>>,
+    /// The column of the model's output that says when each row last changed (`merge`); it
+    /// must never be NULL.
+    pub updated_at: Option<String>,
     /// The most segments (one folder per run) an append model keeps (default 30): the run
     /// that would make one more rebuilds it whole into one, so reads list few folders however
     /// many nightly runs there were.
     pub max_segments: Option<usize>,
+    /// How often the model is rebuilt at most, as a SQL interval such as `7 days` (default:
+    /// on every run): a run keeps its published output while it is younger than this and
+    /// neither its SQL, its settings nor any model upstream of it changed. For models that
+    /// train (a churn model retrained weekly, scored every night); naming the model in
+    /// `c360 run --select` rebuilds it anyway.
+    pub every: Option<String>,
     /// DataFusion settings for this model only (`"datafusion.optimizer.join_reordering" =
     /// "false"` keeps the join order its SQL gives), as `[engine.options]` sets them for all.
     #[serde(default)]
@@ -97,6 +112,8 @@ pub enum ModelKind {
     Full,
     /// Appended to by event time, with a lookback window for late events.
     Append,
+    /// Changed rows replace the published ones of the same unique key (an upsert).
+    Merge,
 }
 
 /// `[engine]`: resources of the query engine.
@@ -372,54 +389,102 @@ impl ModelConfig {
         self.lookback.as_deref().unwrap_or("0 seconds")
     }
 
+    /// How long a published output is kept before the model is rebuilt, if it is kept at all.
+    pub fn every(&self) -> Option<chrono::Duration> {
+        let interval = parse_interval_month_day_nano(self.every.as_deref()?).ok()?;
+        Some(
+            chrono::Duration::days(i64::from(interval.months) * 30 + i64::from(interval.days))
+                + chrono::Duration::nanoseconds(interval.nanoseconds),
+        )
+    }
+
     /// The most segments an append model keeps.
     pub fn max_segments(&self) -> usize {
         self.max_segments.unwrap_or(30)
     }
 
     fn validate(&self, model: &str) -> std::result::Result<(), String> {
-        match self.kind {
-            ModelKind::Full => {
-                if self.event_time.is_some()
-                    || self.lookback.is_some()
-                    || self.max_segments.is_some()
-                {
-                    return Err(format!(
-                        "[models.{model}]: event_time, lookback and max_segments are for \
-                         kind = \"append\"; set the kind or remove them"
-                    ));
-                }
+        let append = self.kind == ModelKind::Append;
+        let merge = self.kind == ModelKind::Merge;
+        let misplaced = [
+            ("event_time", self.event_time.is_some() && !append, "append"),
+            (
+                "max_segments",
+                self.max_segments.is_some() && !append,
+                "append",
+            ),
+            ("unique_key", self.unique_key.is_some() && !merge, "merge"),
+            ("updated_at", self.updated_at.is_some() && !merge, "merge"),
+            (
+                "lookback",
+                self.lookback.is_some() && !append && !merge,
+                "append\" or kind = \"merge",
+            ),
+        ];
+        if let Some((key, _, kind)) = misplaced.iter().find(|(_, wrong, _)| *wrong) {
+            return Err(format!(
+                "[models.{model}] {key}: it is for kind = \"{kind}\"; set the kind or remove it"
+            ));
+        }
+        let blank = |c: &Option<String>| c.as_deref().is_none_or(|c| c.trim().is_empty());
+        if append && blank(&self.event_time) {
+            return Err(format!(
+                "[models.{model}] event_time: an append model needs the column that says when \
+                 each row happened"
+            ));
+        }
+        if merge && blank(&self.updated_at) {
+            return Err(format!(
+                "[models.{model}] updated_at: a merge model needs the column that says when \
+                 each row last changed"
+            ));
+        }
+        if merge
+            && self
+                .unique_key
+                .as_ref()
+                .is_none_or(|k| k.is_empty() || k.iter().any(|c| c.trim().is_empty()))
+        {
+            return Err(format!(
+                "[models.{model}] unique_key: a merge model needs the columns that identify a \
+                 row, such as unique_key = [\"contact_id\"]"
+            ));
+        }
+        if self.max_segments == Some(0) {
+            return Err(format!(
+                "[models.{model}] max_segments: must be at least 1 (1 rebuilds the model whole \
+                 on every run)"
+            ));
+        }
+        if let Some(every) = &self.every {
+            let interval = parse_interval_month_day_nano(every).map_err(|e| {
+                format!(
+                    "[models.{model}] every: '{every}' is not an interval such as '7 days' ({e})"
+                )
+            })?;
+            if interval.months < 0
+                || interval.days < 0
+                || interval.nanoseconds < 0
+                || (interval.months, interval.days, interval.nanoseconds) == (0, 0, 0)
+            {
+                return Err(format!(
+                    "[models.{model}] every: '{every}' must be longer than nothing (remove it to \
+                     rebuild the model on every run)"
+                ));
             }
-            ModelKind::Append => {
-                if self
-                    .event_time
-                    .as_deref()
-                    .is_none_or(|c| c.trim().is_empty())
-                {
-                    return Err(format!(
-                        "[models.{model}] event_time: an append model needs the column that \
-                         says when each row happened"
-                    ));
-                }
-                let interval = parse_interval_month_day_nano(self.lookback()).map_err(|e| {
-                    format!(
-                        "[models.{model}] lookback: '{}' is not an interval such as \
-                         '3 days' ({e})",
-                        self.lookback()
-                    )
-                })?;
-                if self.max_segments == Some(0) {
-                    return Err(format!(
-                        "[models.{model}] max_segments: must be at least 1 (1 rebuilds the \
-                         model whole on every run)"
-                    ));
-                }
-                if interval.months < 0 || interval.days < 0 || interval.nanoseconds < 0 {
-                    return Err(format!(
-                        "[models.{model}] lookback: '{}' must not be negative",
-                        self.lookback()
-                    ));
-                }
+        }
+        if append || merge {
+            let interval = parse_interval_month_day_nano(self.lookback()).map_err(|e| {
+                format!(
+                    "[models.{model}] lookback: '{}' is not an interval such as '3 days' ({e})",
+                    self.lookback()
+                )
+            })?;
+            if interval.months < 0 || interval.days < 0 || interval.nanoseconds < 0 {
+                return Err(format!(
+                    "[models.{model}] lookback: '{}' must not be negative",
+                    self.lookback()
+                ));
             }
         }
         Ok(())

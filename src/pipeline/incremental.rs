@@ -14,6 +14,9 @@
 //! The model is rebuilt whole on its first run, after `--full-refresh`, when its SQL, its
 //! settings or its output schema changed, and when it holds `max_segments` segments (so that
 //! a year of nightly runs does not leave a read listing a year of folders).
+//!
+//! The decision to build on the published state, the cutoff and the folder checks here are
+//! shared with merge models (`merge.rs`).
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::dataframe::DataFrame;
@@ -41,59 +44,37 @@ pub async fn write_append(
     previous: Option<&PublishedModel>,
     full_refresh: bool,
 ) -> Result<Incremental> {
-    let _scratch = ScratchTable(&engine.ctx, scratch_name(model));
+    let _scratch = ScratchTable::of(engine, model);
     let column = settings.event_time.as_deref().unwrap_or_default();
     let digest = digest(model, settings);
     let frame = engine.ctx.sql(&model.sql).await?;
-    if frame.schema().field_with_unqualified_name(column).is_err() {
-        return Err(DataFusionError::Plan(format!(
-            "[models.{}] event_time: the model has no column '{column}'; its columns are {}",
-            model.name,
-            frame
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    require_column(&frame, model, "event_time", column)?;
     // A model with as many segments as it may keep is rebuilt whole into one (compaction);
     // its ledger goes on.
-    let mut compacted = None;
-    let earlier = match previous.and_then(|p| p.incremental.as_ref()) {
-        Some(_) if full_refresh => {
-            tracing::info!(model = %model.name, "--full-refresh: rebuilding it whole");
-            None
-        }
-        Some(inc) if inc.kind != APPEND || inc.digest != digest => {
-            tracing::info!(model = %model.name, "its SQL or settings changed: rebuilding it whole");
-            None
-        }
-        Some(inc) if inc.segments.iter().all(|s| s.max_time.is_none()) => None,
+    let (earlier, compacted) = match reusable(
+        engine,
+        model,
+        &frame,
+        previous,
+        full_refresh,
+        APPEND,
+        &digest,
+    )
+    .await?
+    {
         Some(inc) if inc.segments.len() >= settings.max_segments() => {
             tracing::info!(
                 model = %model.name,
                 segments = inc.segments.len(),
                 "max_segments reached: rebuilding it whole into one segment"
             );
-            compacted = Some(inc);
-            None
+            (None, Some(inc))
         }
-        Some(inc) => {
-            let published = engine.ctx.table(model.name.as_str()).await?;
-            if same_columns(published.schema().inner(), frame.schema().inner()) {
-                Some(inc)
-            } else {
-                tracing::info!(model = %model.name, "its columns changed: rebuilding it whole");
-                None
-            }
-        }
-        None => None,
+        earlier => (earlier, None),
     };
     let Some(earlier) = earlier else {
         let rows = write_frame(output, &model.name, version, frame).await?;
-        let segment = describe(engine, output, model, version, column).await?;
+        let segment = describe(engine, output, model, version, column, APPEND).await?;
         let mut ledger = compacted.map(|c| c.ledger.clone()).unwrap_or_default();
         ledger.push(LedgerEntry {
             version: version.to_string(),
@@ -112,16 +93,7 @@ pub async fn write_append(
 
     let ctx = &engine.ctx;
     let quoted = quote_identifier(column);
-    let cutoff = text(
-        ctx,
-        &format!(
-            "SELECT CAST(max({quoted}) - INTERVAL {} AS VARCHAR) FROM {}",
-            quote_literal(settings.lookback()),
-            quote_identifier(&model.name)
-        ),
-    )
-    .await?
-    .ok_or_else(|| DataFusionError::Execution("no latest event time".to_string()))?;
+    let cutoff = cutoff(engine, model, column, settings).await?;
     // Segments wholly before the cutoff stay as they are, decided from the manifest (times of
     // one column cast to text compare as the times do: ISO 8601, one canonical form per value,
     // one offset per column); the others are cut at the cutoff (their later rows are hidden,
@@ -166,7 +138,7 @@ pub async fn write_append(
     }
     let newer = frame.filter(ident(column).gt_eq(lit(cutoff.clone())))?;
     let rows = write_frame(output, &model.name, version, newer).await?;
-    let segment = describe(engine, output, model, version, column).await?;
+    let segment = describe(engine, output, model, version, column, APPEND).await?;
     let latest = earlier
         .segments
         .iter()
@@ -190,19 +162,101 @@ pub async fn write_append(
     })
 }
 
+/// The published state of an incremental model of `kind` that this run can build on: none on
+/// the first run, after `--full-refresh`, and when its kind, SQL, settings (`digest`) or
+/// columns changed (the model is then rebuilt whole).
+pub(super) async fn reusable<'a>(
+    engine: &Engine,
+    model: &Model,
+    frame: &DataFrame,
+    previous: Option<&'a PublishedModel>,
+    full_refresh: bool,
+    kind: &str,
+    digest: &str,
+) -> Result<Option<&'a Incremental>> {
+    let Some(inc) = previous.and_then(|p| p.incremental.as_ref()) else {
+        return Ok(None);
+    };
+    if full_refresh {
+        tracing::info!(model = %model.name, "--full-refresh: rebuilding it whole");
+        return Ok(None);
+    }
+    if inc.kind != kind || inc.digest != digest {
+        tracing::info!(model = %model.name, "its SQL or settings changed: rebuilding it whole");
+        return Ok(None);
+    }
+    if inc.segments.iter().all(|s| s.max_time.is_none()) {
+        return Ok(None);
+    }
+    let published = engine.ctx.table(model.name.as_str()).await?;
+    if !same_columns(published.schema().inner(), frame.schema().inner()) {
+        tracing::info!(model = %model.name, "its columns changed: rebuilding it whole");
+        return Ok(None);
+    }
+    Ok(Some(inc))
+}
+
 /// What decides whether earlier rows can be kept: the SQL and the settings.
-fn digest(model: &Model, settings: &ModelConfig) -> String {
-    let text = format!(
+pub(super) fn digest(model: &Model, settings: &ModelConfig) -> String {
+    let mut text = format!(
         "{}\0{}\0{}",
         model.sql,
         settings.event_time.as_deref().unwrap_or_default(),
         settings.lookback()
     );
+    if let (Some(updated_at), Some(keys)) = (&settings.updated_at, &settings.unique_key) {
+        text.push_str(&format!("\0{updated_at}\0{}", keys.join("\0")));
+    }
     md5_hex(text.as_bytes())
 }
 
+/// The latest time of `column` in the published model less the lookback, as text.
+pub(super) async fn cutoff(
+    engine: &Engine,
+    model: &Model,
+    column: &str,
+    settings: &ModelConfig,
+) -> Result<String> {
+    text(
+        &engine.ctx,
+        &format!(
+            "SELECT CAST(max({}) - INTERVAL {} AS VARCHAR) FROM {}",
+            quote_identifier(column),
+            quote_literal(settings.lookback()),
+            quote_identifier(&model.name)
+        ),
+    )
+    .await?
+    .ok_or_else(|| {
+        DataFusionError::Execution(format!("model '{}': no latest {column}", model.name))
+    })
+}
+
+/// Fail unless the model has `column`, naming the setting and the columns it has.
+pub(super) fn require_column(
+    frame: &DataFrame,
+    model: &Model,
+    setting: &str,
+    column: &str,
+) -> Result<()> {
+    if frame.schema().field_with_unqualified_name(column).is_ok() {
+        return Ok(());
+    }
+    Err(DataFusionError::Plan(format!(
+        "[models.{}] {setting}: the model has no column '{column}'; its columns are {}",
+        model.name,
+        frame
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
 /// The same column names and types (a string column may be read as Utf8 or Utf8View).
-fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+pub(super) fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
     let plain = |t: &DataType| match t {
         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
         other => other.clone(),
@@ -219,7 +273,14 @@ fn scratch_name(model: &Model) -> String {
 }
 
 /// Drops the scratch table when the build ends, however it ends.
-struct ScratchTable<'a>(&'a datafusion::prelude::SessionContext, String);
+pub(super) struct ScratchTable<'a>(&'a datafusion::prelude::SessionContext, String);
+
+impl<'a> ScratchTable<'a> {
+    /// The guard of `model`'s scratch table (see [`scratch`]).
+    pub(super) fn of(engine: &'a Engine, model: &Model) -> Self {
+        Self(&engine.ctx, scratch_name(model))
+    }
+}
 
 impl Drop for ScratchTable<'_> {
     fn drop(&mut self) {
@@ -227,8 +288,8 @@ impl Drop for ScratchTable<'_> {
     }
 }
 
-/// Register folders of the model as a scratch table and return its name.
-async fn scratch(
+/// Register folders of the model as its scratch table and return its name, quoted.
+pub(super) async fn scratch(
     engine: &Engine,
     output: &Output,
     model: &Model,
@@ -245,13 +306,15 @@ async fn scratch(
     Ok(quote_identifier(&name))
 }
 
-/// The rows and event-time range of the run's folder; a NULL event time is an error.
-async fn describe(
+/// The rows and time range (of `column`) of a folder of a `kind` model; a NULL time is an
+/// error.
+pub(super) async fn describe(
     engine: &Engine,
     output: &Output,
     model: &Model,
     version: &str,
     column: &str,
+    kind: &str,
 ) -> Result<Segment> {
     let table = scratch(engine, output, model, &[version.to_string()]).await?;
     let quoted = quote_identifier(column);
@@ -267,9 +330,9 @@ async fn describe(
     let nulls: u64 = values[1].as_deref().unwrap_or("0").parse().unwrap_or(0);
     if nulls > 0 {
         return Err(DataFusionError::Execution(format!(
-            "append model '{}': {nulls} rows have no {column} (NULL); an append model places \
-             every row by its event time: leave those rows out in {}, or build the model \
-             whole (remove [models.{}] from c360.toml)",
+            "{kind} model '{}': {nulls} rows have no {column} (NULL); every row of a {kind} \
+             model needs its time: leave those rows out in {}, or build the model whole \
+             (remove [models.{}] from c360.toml)",
             model.name,
             model.file.display(),
             model.name
@@ -285,12 +348,15 @@ async fn describe(
 }
 
 /// The one text value of a one-row query.
-async fn text(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<Option<String>> {
+pub(super) async fn text(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+) -> Result<Option<String>> {
     Ok(first_row(ctx.sql(sql).await?).await?.remove(0))
 }
 
 /// The first row of a query, each value as text.
-async fn first_row(frame: DataFrame) -> Result<Vec<Option<String>>> {
+pub(super) async fn first_row(frame: DataFrame) -> Result<Vec<Option<String>>> {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::compute::cast;
     let batches = frame.collect().await?;

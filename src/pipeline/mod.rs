@@ -3,6 +3,7 @@
 
 pub mod assertions;
 pub mod incremental;
+pub mod merge;
 pub mod models;
 pub mod progress;
 pub mod publish;

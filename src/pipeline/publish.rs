@@ -51,6 +51,10 @@ pub struct PublishedModel {
     /// Earlier versions still kept for readers, newest first.
     #[serde(default)]
     pub previous: Vec<String>,
+    /// Digest of what it was built from: its SQL and settings and those of every model
+    /// upstream of it (a model kept for its `every` is rebuilt when this changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     /// For a model built incrementally: the folders that hold its rows and what each run
     /// processed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,16 +73,17 @@ impl PublishedModel {
     }
 }
 
-/// The state of an incremental (`append`) model: its rows live in several version folders,
-/// each written by one run, and a ledger records the event times each run (re)built.
+/// The state of an incremental model: an `append` model's rows live in several version
+/// folders, each written by one run; a `merge` model's in one. A ledger records the times each
+/// run (re)built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incremental {
-    /// How it is built (`append`).
+    /// How it is built (`append` or `merge`).
     pub kind: String,
     /// Digest of the SQL and the `[models.NAME]` settings it was built with: when either
     /// changes, the next run rebuilds it whole.
     pub digest: String,
-    /// The event-time column.
+    /// The event-time column (`append`) or the updated-at column (`merge`).
     pub event_time: String,
     /// The folders holding its rows, oldest first.
     pub segments: Vec<Segment>,

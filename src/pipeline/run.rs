@@ -15,16 +15,18 @@ use datafusion::dataframe::DataFrameWriteOptions;
 
 use super::assertions;
 use super::incremental;
+use super::merge;
 use super::models::{self, Model};
 use super::progress::Progress;
 use super::publish::{self, Incremental, Output, PublishedModel};
 use crate::Engine;
-use crate::config::ModelKind;
+use crate::config::{ModelConfig, ModelKind};
 use crate::error::{C360Error, Result, strip_context};
 use crate::functions;
 use crate::memory::{self, PeakPool, human};
 use crate::models::matching::Matching;
 use crate::models::store::ModelStore;
+use crate::text::md5_hex;
 use crate::values::quote_literal;
 
 /// What to run.
@@ -45,6 +47,8 @@ pub struct RunOptions {
 #[derive(Debug, Clone)]
 struct Built {
     rows: u64,
+    /// What it was built from (see [`digests`]).
+    digest: String,
     /// An append model's segments and ledger.
     incremental: Option<Incremental>,
 }
@@ -66,6 +70,14 @@ pub enum Status {
     Skipped {
         /// The upstream model that failed.
         because: String,
+    },
+    /// Not rebuilt: its published output is younger than its `[models.NAME] every` and
+    /// nothing it is built from changed.
+    Kept {
+        /// When the kept output was published (RFC 3339).
+        published_at: String,
+        /// Its `every`, as configured.
+        every: String,
     },
 }
 
@@ -119,6 +131,11 @@ impl RunSummary {
         self.count(|s| matches!(s, Status::Skipped { .. }))
     }
 
+    /// Number of models kept for their `every`.
+    pub fn kept(&self) -> usize {
+        self.count(|s| matches!(s, Status::Kept { .. }))
+    }
+
     fn count(&self, pred: impl Fn(&Status) -> bool) -> usize {
         self.outcomes.iter().filter(|o| pred(&o.status)).count()
     }
@@ -139,9 +156,13 @@ impl RunSummary {
             .map(|o| o.model.len())
             .max()
             .unwrap_or(5);
-        let ok = self.outcomes.len() - self.failed() - self.skipped();
+        let ok = self.outcomes.len() - self.failed() - self.skipped() - self.kept();
+        let kept = match self.kept() {
+            0 => String::new(),
+            n => format!("{n} kept, "),
+        };
         let mut text = format!(
-            "c360 run: {} models in {:.2}s: {ok} ok, {} failed, {} skipped\n",
+            "c360 run: {} models in {:.2}s: {ok} ok, {kept}{} failed, {} skipped\n",
             self.outcomes.len(),
             self.seconds,
             self.failed(),
@@ -161,6 +182,14 @@ impl RunSummary {
                 }
                 Status::Skipped { because } => format!(
                     "  skipped  {:width$}  reads '{because}', which did not build",
+                    o.model
+                ),
+                Status::Kept {
+                    published_at,
+                    every,
+                } => format!(
+                    "  kept     {:width$}  built {published_at}, rebuilt every {every} \
+                     (--select it to rebuild it now)",
                     o.model
                 ),
             };
@@ -220,6 +249,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let output = Output::open(ctx, workspace)?;
     let published = output.read_manifest().await?;
     let version = new_version();
+    let digests = digests(&ordered, &workspace.config.models);
     tracing::info!(models = selected.len(), %version, "run started");
     // Model files trained by the run become current only when the model that trained them
     // is published; until then they are kept apart (and dropped with the guard otherwise).
@@ -244,11 +274,19 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         }
         memory::mark_resident_peak();
         let blocked = model.references.iter().find(|r| not_built.contains(*r));
-        let status = match blocked {
-            Some(upstream) => Status::Skipped {
+        let kept = kept(
+            model,
+            engine.workspace.config.models.get(&model.name),
+            published.models.get(&model.name),
+            &digests[&model.name],
+            &options.select,
+        );
+        let status = match (kept, blocked) {
+            (Some(kept), _) => kept,
+            (None, Some(upstream)) => Status::Skipped {
                 because: upstream.clone(),
             },
-            None => match (
+            (None, None) => match (
                 store.mark(),
                 build(
                     engine,
@@ -257,6 +295,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
                     &version,
                     published.models.get(&model.name),
                     options.full_refresh,
+                    &digests[&model.name],
                 )
                 .await,
             ) {
@@ -282,6 +321,9 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
             }
             Status::Skipped { .. } => {
                 not_built.insert(model.name.clone());
+            }
+            Status::Kept { .. } => {
+                tracing::info!(model = %model.name, "model kept (its every has not passed)");
             }
         }
         if let Some(p) = progress {
@@ -335,6 +377,51 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
 /// The models to run, in order; with a selection, check that what they read exists. A
 /// selection names models, or folders of `sql_dir` ending in `/` (`staging/`, `predictions/`),
 /// which select every model under them.
+/// Each model's digest of what it is built from: its SQL, its `[models.NAME]` settings and
+/// the digests of the models it reads (so a change anywhere upstream changes it). `ordered`
+/// lists upstream models first.
+fn digests(
+    ordered: &[Model],
+    settings: &BTreeMap<String, ModelConfig>,
+) -> BTreeMap<String, String> {
+    let mut digests: BTreeMap<String, String> = BTreeMap::new();
+    for model in ordered {
+        let mut text = format!("{}\0{:?}", model.sql, settings.get(&model.name));
+        for reference in &model.references {
+            if let Some(upstream) = digests.get(reference) {
+                text.push_str(&format!("\0{reference}={upstream}"));
+            }
+        }
+        digests.insert(model.name.clone(), md5_hex(text.as_bytes()));
+    }
+    digests
+}
+
+/// `Kept` when `model` has an `every`, a published output younger than it, built from what
+/// it would be built from now (`digest`), and is not named in `--select`.
+fn kept(
+    model: &Model,
+    settings: Option<&ModelConfig>,
+    published: Option<&PublishedModel>,
+    digest: &str,
+    select: &[String],
+) -> Option<Status> {
+    let settings = settings?;
+    let every = settings.every()?;
+    let published = published?;
+    if published.digest.as_deref() != Some(digest) || select.contains(&model.name) {
+        return None;
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(&published.published_at).ok()?;
+    // Due a twenty-fourth early, so that a weekly model is rebuilt by every seventh nightly
+    // run, whether it starts a little earlier than the run that built it or took longer.
+    let due = every - every / 24;
+    (chrono::Utc::now().signed_duration_since(at) < due).then(|| Status::Kept {
+        published_at: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        every: settings.every.clone().unwrap_or_default(),
+    })
+}
+
 fn select(ordered: &[Model], select: &[String], published: &[String]) -> Result<Vec<Model>> {
     if select.is_empty() {
         return Ok(ordered.to_vec());
@@ -407,6 +494,7 @@ async fn build(
     version: &str,
     previous: Option<&PublishedModel>,
     full_refresh: bool,
+    digest: &str,
 ) -> std::result::Result<Built, String> {
     let settings = engine.workspace.config.models.get(&model.name);
     let options = settings.map(|s| &s.options).filter(|o| !o.is_empty());
@@ -429,19 +517,37 @@ async fn build(
         train_missing_match_models(engine, model)
             .await
             .map_err(|e| format!("{where_}: {e}"))?;
-        let written = match settings.filter(|s| s.kind == ModelKind::Append) {
-            Some(settings) => incremental::write_append(
-                engine,
-                output,
-                model,
-                version,
-                settings,
-                previous,
-                full_refresh,
-            )
-            .await
-            .map(|inc| Built {
+        let incremental = match settings.map(|s| (s, s.kind)) {
+            Some((settings, ModelKind::Append)) => Some(
+                incremental::write_append(
+                    engine,
+                    output,
+                    model,
+                    version,
+                    settings,
+                    previous,
+                    full_refresh,
+                )
+                .await,
+            ),
+            Some((settings, ModelKind::Merge)) => Some(
+                merge::write_merge(
+                    engine,
+                    output,
+                    model,
+                    version,
+                    settings,
+                    previous,
+                    full_refresh,
+                )
+                .await,
+            ),
+            _ => None,
+        };
+        let written = match incremental {
+            Some(result) => result.map(|inc| Built {
                 rows: inc.segments.iter().map(|s| s.rows).sum(),
+                digest: digest.to_string(),
                 incremental: Some(inc),
             }),
             None => async {
@@ -451,6 +557,7 @@ async fn build(
             .await
             .map(|rows| Built {
                 rows,
+                digest: digest.to_string(),
                 incremental: None,
             }),
         };
@@ -643,6 +750,7 @@ async fn publish_versions(
                 rows: done.rows,
                 published_at: now.clone(),
                 previous,
+                digest: Some(done.digest.clone()),
                 incremental: done.incremental.clone(),
             },
         );

@@ -1,6 +1,7 @@
 //! The one integration-test binary (every extra test binary links DataFusion again).
 
 mod bad_input;
+mod cadence;
 mod common;
 mod config;
 mod descriptive;
@@ -13,6 +14,7 @@ mod identity;
 mod incremental;
 mod matching;
 mod memory;
+mod merge;
 mod next_day;
 mod object_store_s3;
 mod pipeline;
