@@ -27,23 +27,49 @@ use super::models::Model;
 use super::publish::{self, Incremental, LedgerEntry, Output, PublishedModel, Segment};
 use super::run::write_frame;
 use crate::Engine;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, ModelKind};
 use crate::text::md5_hex;
 use crate::values::{quote_identifier, quote_literal};
 
 /// The kind recorded in the manifest.
 const APPEND: &str = "append";
 
-/// Build the append model `model` into `version` and return its new state.
-pub async fn write_append(
-    engine: &Engine,
-    output: &Output,
-    model: &Model,
-    version: &str,
-    settings: &ModelConfig,
-    previous: Option<&PublishedModel>,
-    full_refresh: bool,
-) -> Result<Incremental> {
+/// One run's build of an incremental model: what both kinds are built from.
+#[derive(Clone, Copy)]
+pub struct Build<'a> {
+    pub engine: &'a Engine,
+    pub output: &'a Output,
+    pub model: &'a Model,
+    /// The run's version folder.
+    pub version: &'a str,
+    /// Its `[models.NAME]`, of kind `append` or `merge`.
+    pub settings: &'a ModelConfig,
+    /// Its published state, if any.
+    pub previous: Option<&'a PublishedModel>,
+    pub full_refresh: bool,
+}
+
+impl Build<'_> {
+    /// Build the model into the run's version and return its new state.
+    pub async fn write(self) -> Result<Incremental> {
+        match self.settings.kind {
+            ModelKind::Merge => super::merge::write_merge(self).await,
+            ModelKind::Append | ModelKind::Full => write_append(self).await,
+        }
+    }
+}
+
+/// Build the append model into the run's version and return its new state.
+async fn write_append(build: Build<'_>) -> Result<Incremental> {
+    let Build {
+        engine,
+        output,
+        model,
+        version,
+        settings,
+        previous,
+        full_refresh,
+    } = build;
     let _scratch = ScratchTable::of(engine, model);
     let column = settings.event_time.as_deref().unwrap_or_default();
     let digest = digest(model, settings);

@@ -16,28 +16,28 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{ident, lit};
 
 use super::incremental::{
-    ScratchTable, cutoff, describe, digest, first_row, require_column, reusable, scratch,
+    Build, ScratchTable, cutoff, describe, digest, first_row, require_column, reusable, scratch,
 };
 use super::models::Model;
-use super::publish::{Incremental, LedgerEntry, Output, PublishedModel};
+use super::publish::{Incremental, LedgerEntry, Output};
 use super::run::write_frame;
 use crate::Engine;
-use crate::config::ModelConfig;
 use crate::values::quote_identifier;
 
 /// The kind recorded in the manifest.
 const MERGE: &str = "merge";
 
-/// Build the merge model `model` into `version` and return its new state.
-pub async fn write_merge(
-    engine: &Engine,
-    output: &Output,
-    model: &Model,
-    version: &str,
-    settings: &ModelConfig,
-    previous: Option<&PublishedModel>,
-    full_refresh: bool,
-) -> Result<Incremental> {
+/// Build the merge model into the run's version and return its new state.
+pub(super) async fn write_merge(build: Build<'_>) -> Result<Incremental> {
+    let Build {
+        engine,
+        output,
+        model,
+        version,
+        settings,
+        previous,
+        full_refresh,
+    } = build;
     let _scratch = ScratchTable::of(engine, model);
     let column = settings.updated_at.as_deref().unwrap_or_default();
     let keys = settings.unique_key.clone().unwrap_or_default();

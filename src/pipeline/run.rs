@@ -15,7 +15,6 @@ use datafusion::dataframe::DataFrameWriteOptions;
 
 use super::assertions;
 use super::incremental;
-use super::merge;
 use super::models::{self, Model};
 use super::progress::Progress;
 use super::publish::{self, Incremental, Output, PublishedModel};
@@ -517,35 +516,19 @@ async fn build(
         train_missing_match_models(engine, model)
             .await
             .map_err(|e| format!("{where_}: {e}"))?;
-        let incremental = match settings.map(|s| (s, s.kind)) {
-            Some((settings, ModelKind::Append)) => Some(
-                incremental::write_append(
-                    engine,
-                    output,
-                    model,
-                    version,
-                    settings,
-                    previous,
-                    full_refresh,
-                )
-                .await,
-            ),
-            Some((settings, ModelKind::Merge)) => Some(
-                merge::write_merge(
-                    engine,
-                    output,
-                    model,
-                    version,
-                    settings,
-                    previous,
-                    full_refresh,
-                )
-                .await,
-            ),
-            _ => None,
-        };
+        let incremental = settings
+            .filter(|s| s.kind != ModelKind::Full)
+            .map(|settings| incremental::Build {
+                engine,
+                output,
+                model,
+                version,
+                settings,
+                previous,
+                full_refresh,
+            });
         let written = match incremental {
-            Some(result) => result.map(|inc| Built {
+            Some(build) => build.write().await.map(|inc| Built {
                 rows: inc.segments.iter().map(|s| s.rows).sum(),
                 digest: digest.to_string(),
                 incremental: Some(inc),

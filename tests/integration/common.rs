@@ -113,6 +113,36 @@ pub fn write_orders_parquet_text_amount(root: &Path, relative: &str, rows: &[(i6
     );
 }
 
+/// Write rows of (an id, a text, a time given as hours after 2025-01-01T00:00:00Z) as a
+/// Parquet file with these three column names.
+pub fn write_hourly(root: &Path, relative: &str, names: [&str; 3], rows: &[(i64, &str, i64)]) {
+    use datafusion::arrow::array::TimestampMicrosecondArray;
+    use datafusion::arrow::datatypes::TimeUnit;
+    const START: i64 = 1_735_689_600_000_000; // 2025-01-01T00:00:00Z
+    const HOUR: i64 = 3_600_000_000;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(names[0], DataType::Int64, false),
+        Field::new(names[1], DataType::Utf8, true),
+        Field::new(
+            names[2],
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            true,
+        ),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(
+            rows.iter().map(|r| START + r.2 * HOUR),
+        )),
+    ];
+    write_batch(
+        root,
+        relative,
+        RecordBatch::try_new(schema, columns).expect("batch"),
+    );
+}
+
 /// Write one batch as a Parquet file, creating folders.
 pub fn write_batch(root: &Path, relative: &str, batch: RecordBatch) {
     let path = root.join(relative);

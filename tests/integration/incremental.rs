@@ -3,41 +3,17 @@
 //! ledger says what each run processed, and a killed run leaves no holes and no duplicates.
 
 use std::path::Path;
-use std::sync::Arc;
-
-use datafusion::arrow::array::TimestampMicrosecondArray;
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use super::common::{
-    c360, copy_tree, kill_run_when, manifest, run_ok, texts, workspace, write, write_batch,
+    c360, copy_tree, kill_run_when, manifest, run_ok, texts, workspace, write, write_hourly,
 };
 
 const TOML: &str = "[sources.events]\nformat = \"parquet\"\nlocation = \"events/\"\n\n\
 [models.clean_events]\nkind = \"append\"\nevent_time = \"at\"\nlookback = \"1 day\"\n";
 
-const HOUR: i64 = 3_600_000_000;
-
 /// Events (id, kind, hour of 2025-01-01 + n) as a Parquet file.
 fn events(dir: &Path, file: &str, rows: &[(i64, &str, i64)]) {
-    let start = 1_735_689_600_000_000i64; // 2025-01-01T00:00:00Z
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("kind", DataType::Utf8, true),
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(
-            rows.iter().map(|r| start + r.2 * HOUR),
-        )),
-    ];
-    write_batch(
-        dir,
-        &format!("events/{file}"),
-        RecordBatch::try_new(schema, columns).expect("batch"),
-    );
+    write_hourly(dir, &format!("events/{file}"), ["id", "kind", "at"], rows);
 }
 
 /// A workspace whose append model dedupes and cleans the events, with a full model reading it.

@@ -4,41 +4,22 @@
 //! changes nothing published.
 
 use std::path::Path;
-use std::sync::Arc;
-
-use datafusion::arrow::array::TimestampMicrosecondArray;
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use super::common::{
-    c360, copy_tree, kill_run_when, manifest, run_ok, texts, workspace, write, write_batch,
+    c360, copy_tree, kill_run_when, manifest, run_ok, texts, workspace, write, write_hourly,
 };
 
 const TOML: &str = "[sources.contacts]\nformat = \"parquet\"\nlocation = \"contacts/\"\n\n\
 [models.clean_contacts]\nkind = \"merge\"\nunique_key = [\"id\"]\nupdated_at = \"at\"\n\
 lookback = \"1 hour\"\n";
 
-const HOUR: i64 = 3_600_000_000;
-
 /// Contact exports (id, e-mail, hour of 2025-01-01 + n it was last changed) as a Parquet file.
 fn contacts(dir: &Path, file: &str, rows: &[(i64, &str, i64)]) {
-    let start = 1_735_689_600_000_000i64; // 2025-01-01T00:00:00Z
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("id", DataType::Int64, true),
-        Field::new("email", DataType::Utf8, true),
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(
-            rows.iter().map(|r| start + r.2 * HOUR),
-        )),
-    ];
-    write_batch(
+    write_hourly(
         dir,
         &format!("contacts/{file}"),
-        RecordBatch::try_new(schema, columns).expect("batch"),
+        ["id", "email", "at"],
+        rows,
     );
 }
 
