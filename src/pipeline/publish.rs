@@ -55,6 +55,10 @@ pub struct PublishedModel {
     /// upstream of it (a model kept for its `every` is rebuilt when this changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// The model files its build saved (paths under the model folder, such as `churn.json`):
+    /// a model kept for its `every` is rebuilt when one of them is gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_files: Vec<String>,
     /// For a model built incrementally: the folders that hold its rows and what each run
     /// processed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -48,6 +48,8 @@ struct Built {
     rows: u64,
     /// What it was built from (see [`digests`]).
     digest: String,
+    /// The model files it saved, under the model folder.
+    model_files: Vec<String>,
     /// An append model's segments and ledger.
     incremental: Option<Incremental>,
 }
@@ -279,6 +281,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
             published.models.get(&model.name),
             &digests[&model.name],
             &options.select,
+            &store,
         );
         let status = match (kept, blocked) {
             (Some(kept), _) => kept,
@@ -298,8 +301,10 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
                 )
                 .await,
             ) {
-                (mark, Ok(done)) => {
-                    trained.insert(model.name.clone(), store.since(mark));
+                (mark, Ok(mut done)) => {
+                    let saved = store.since(mark);
+                    done.model_files = store.relative(&saved);
+                    trained.insert(model.name.clone(), saved);
                     let rows = done.rows;
                     built.insert(model.name.clone(), done);
                     Status::Ok { rows }
@@ -397,18 +402,23 @@ fn digests(
 }
 
 /// `Kept` when `model` has an `every`, a published output younger than it, built from what
-/// it would be built from now (`digest`), and is not named in `--select`.
+/// it would be built from now (`digest`), the model files it saved still in the model folder,
+/// and is not named in `--select`.
 fn kept(
     model: &Model,
     settings: Option<&ModelConfig>,
     published: Option<&PublishedModel>,
     digest: &str,
     select: &[String],
+    store: &StagedModels,
 ) -> Option<Status> {
     let settings = settings?;
     let every = settings.every()?;
     let published = published?;
-    if published.digest.as_deref() != Some(digest) || select.contains(&model.name) {
+    if published.digest.as_deref() != Some(digest)
+        || select.contains(&model.name)
+        || !store.all_present(&published.model_files)
+    {
         return None;
     }
     let at = chrono::DateTime::parse_from_rfc3339(&published.published_at).ok()?;
@@ -531,6 +541,7 @@ async fn build(
             Some(build) => build.write().await.map(|inc| Built {
                 rows: inc.segments.iter().map(|s| s.rows).sum(),
                 digest: digest.to_string(),
+                model_files: Vec::new(),
                 incremental: Some(inc),
             }),
             None => async {
@@ -541,6 +552,7 @@ async fn build(
             .map(|rows| Built {
                 rows,
                 digest: digest.to_string(),
+                model_files: Vec::new(),
                 incremental: None,
             }),
         };
@@ -695,6 +707,30 @@ impl StagedModels {
             .unwrap_or_default()
     }
 
+    /// `paths` (files the run saved) as paths under the model folder.
+    fn relative(&self, paths: &[std::path::PathBuf]) -> Vec<String> {
+        let Some(store) = &self.0 else {
+            return Vec::new();
+        };
+        paths
+            .iter()
+            .map(|p| {
+                p.strip_prefix(store.dir())
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Whether every one of `files` (under the model folder) is there.
+    fn all_present(&self, files: &[String]) -> bool {
+        match &self.0 {
+            Some(store) => files.iter().all(|f| store.dir().join(f).exists()),
+            None => files.is_empty(),
+        }
+    }
+
     fn publish(&self, keep: &[std::path::PathBuf]) -> Result<()> {
         match &self.0 {
             Some(store) => store.publish_run(keep).map_err(C360Error::from),
@@ -734,6 +770,7 @@ async fn publish_versions(
                 published_at: now.clone(),
                 previous,
                 digest: Some(done.digest.clone()),
+                model_files: done.model_files.clone(),
                 incremental: done.incremental.clone(),
             },
         );

@@ -103,3 +103,37 @@ fn an_every_that_is_not_a_positive_interval_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_kept_trainer_whose_model_file_is_gone_is_trained_again() {
+    let dir = workspace("[models.toy_model]\nevery = \"7 days\"\n");
+    write(
+        dir.path(),
+        "sql/labelled.sql",
+        "SELECT 'k' || CAST(n AS VARCHAR) AS id, CAST(n % 100 AS DOUBLE) AS x, \
+         (n % 100 >= 60) <> (n % 17 = 0) AS churned FROM generate_series(0, 299) AS g(n)",
+    );
+    write(
+        dir.path(),
+        "sql/toy_model.sql",
+        "SELECT * FROM train_classifier('toy', 'labelled', 'churned', 'id')",
+    );
+    write(
+        dir.path(),
+        "sql/toy_scores.sql",
+        "SELECT churn_probability('toy', 90.0) AS p",
+    );
+    run_ok(dir.path(), &[]);
+    let files = &manifest(dir.path())["models"]["toy_model"]["model_files"];
+    assert_eq!(files, &serde_json::json!(["toy.json"]));
+    let summary = run_ok(dir.path(), &[]);
+    assert!(summary.contains("kept     toy_model"), "{summary}");
+
+    std::fs::remove_file(dir.path().join("models/toy.json")).expect("remove the model file");
+    let summary = run_ok(dir.path(), &[]);
+    assert!(
+        summary.contains("3 ok"),
+        "the trainer runs again: {summary}"
+    );
+    assert!(dir.path().join("models/toy.json").exists());
+}
