@@ -43,12 +43,12 @@ pub struct RunOptions {
 }
 
 /// A model built into the run's version folder.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Built {
     rows: u64,
-    /// What it was built from (see [`digests`]).
+    /// What it was built from (see [`digests`]; set by the run once it is built).
     digest: String,
-    /// The model files it saved, under the model folder.
+    /// The model files it saved, under the model folder (set by the run likewise).
     model_files: Vec<String>,
     /// An append model's segments and ledger.
     incremental: Option<Incremental>,
@@ -297,12 +297,12 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
                     &version,
                     published.models.get(&model.name),
                     options.full_refresh,
-                    &digests[&model.name],
                 )
                 .await,
             ) {
                 (mark, Ok(mut done)) => {
                     let saved = store.since(mark);
+                    done.digest = digests[&model.name].clone();
                     done.model_files = store.relative(&saved);
                     trained.insert(model.name.clone(), saved);
                     let rows = done.rows;
@@ -378,9 +378,6 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     })
 }
 
-/// The models to run, in order; with a selection, check that what they read exists. A
-/// selection names models, or folders of `sql_dir` ending in `/` (`staging/`, `predictions/`),
-/// which select every model under them.
 /// Each model's digest of what it is built from: its SQL, its `[models.NAME]` settings and
 /// the digests of the models it reads (so a change anywhere upstream changes it). `ordered`
 /// lists upstream models first.
@@ -431,6 +428,9 @@ fn kept(
     })
 }
 
+/// The models to run, in order; with a selection, check that what they read exists. A
+/// selection names models, or folders of `sql_dir` ending in `/` (`staging/`, `predictions/`),
+/// which select every model under them.
 fn select(ordered: &[Model], select: &[String], published: &[String]) -> Result<Vec<Model>> {
     if select.is_empty() {
         return Ok(ordered.to_vec());
@@ -503,7 +503,6 @@ async fn build(
     version: &str,
     previous: Option<&PublishedModel>,
     full_refresh: bool,
-    digest: &str,
 ) -> std::result::Result<Built, String> {
     let settings = engine.workspace.config.models.get(&model.name);
     let options = settings.map(|s| &s.options).filter(|o| !o.is_empty());
@@ -540,9 +539,8 @@ async fn build(
         let written = match incremental {
             Some(build) => build.write().await.map(|inc| Built {
                 rows: inc.segments.iter().map(|s| s.rows).sum(),
-                digest: digest.to_string(),
-                model_files: Vec::new(),
                 incremental: Some(inc),
+                ..Built::default()
             }),
             None => async {
                 let frame = ctx.sql(&model.sql).await?;
@@ -551,9 +549,7 @@ async fn build(
             .await
             .map(|rows| Built {
                 rows,
-                digest: digest.to_string(),
-                model_files: Vec::new(),
-                incremental: None,
+                ..Built::default()
             }),
         };
         let done = match written {
@@ -726,7 +722,7 @@ impl StagedModels {
     /// Whether every one of `files` (under the model folder) is there.
     fn all_present(&self, files: &[String]) -> bool {
         match &self.0 {
-            Some(store) => files.iter().all(|f| store.dir().join(f).exists()),
+            Some(store) => files.iter().all(|f| store.exists(&store.dir().join(f))),
             None => files.is_empty(),
         }
     }
