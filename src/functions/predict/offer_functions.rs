@@ -136,11 +136,12 @@ impl ScalarUDFImpl for OfferFunc {
             name,
             "train_uplift('NAME', 'TABLE', 'LABEL', 'TREATMENT', 'KEY')",
         )?;
-        let responses = call.model.responses(&call.data, args.number_rows);
+        let (model, rows) = (&call.model, args.number_rows);
+        // Each output scores only the response models it reads.
         let values = match self.output {
-            Output::Uplift => responses.uplift(),
-            Output::Acceptance => responses.treated,
-            Output::Baseline => responses.control,
+            Output::Uplift => model.responses(&call.data, rows).uplift(),
+            Output::Acceptance => model.treated.probabilities(&call.data, rows),
+            Output::Baseline => model.control.probabilities(&call.data, rows),
         };
         finish(Arc::new(Float64Array::from(values)), &args)
     }

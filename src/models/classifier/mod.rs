@@ -16,11 +16,10 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{Result, exec_err};
-use forust_ml::gradientbooster::ContributionsMethod;
-use forust_ml::{GradientBooster, Matrix};
 use serde::{Deserialize, Serialize};
 
 use self::metrics::Metrics;
+use crate::models::forest::Boosted;
 use crate::values::Strings;
 
 /// The kind name of classifier model files.
@@ -160,7 +159,7 @@ pub struct ClassifierModel {
     /// Percentiles 0..=100 of the holdout scores (the training scores without a holdout), for
     /// `churn_percentile` and the risk bands.
     pub score_percentiles: Vec<f64>,
-    pub booster: GradientBooster,
+    pub booster: Boosted,
 }
 
 impl std::fmt::Debug for ClassifierModel {
@@ -187,24 +186,6 @@ pub fn encode_columns(
         feature.encode(column, function, &mut data)?;
     }
     Ok(data)
-}
-
-/// The probability of the positive class per row of a column-major matrix of `cols` columns.
-pub fn predict_probabilities(
-    booster: &GradientBooster,
-    data: &[f64],
-    rows: usize,
-    cols: usize,
-) -> Vec<f64> {
-    if rows == 0 {
-        return Vec::new();
-    }
-    let matrix = Matrix::new(data, rows, cols);
-    booster
-        .predict(&matrix, false)
-        .into_iter()
-        .map(|log_odds| 1.0 / (1.0 + (-log_odds).exp()))
-        .collect()
 }
 
 /// A model scored on feature columns given in its training order: the classifier, the
@@ -253,7 +234,7 @@ fn check_arity(function: &str, model: &str, features: &[Feature], got: usize) ->
 impl ClassifierModel {
     /// The probability of the positive class per row of a column-major matrix.
     pub fn probabilities(&self, data: &[f64], rows: usize) -> Vec<f64> {
-        predict_probabilities(&self.booster, data, rows, self.features.len())
+        self.booster.probabilities(data, rows)
     }
 
     /// Path attributions (log-odds) per row: `features + 1` values, the bias last. Each split
@@ -261,12 +242,7 @@ impl ClassifierModel {
     /// approximate contributions): they add up to the score, and cost one pass down each tree,
     /// where exact TreeSHAP took 2 ms per row on the 100,000-customer benchmark.
     pub fn contributions(&self, data: &[f64], rows: usize) -> Vec<f64> {
-        if rows == 0 {
-            return Vec::new();
-        }
-        let matrix = Matrix::new(data, rows, self.features.len());
-        self.booster
-            .predict_contributions(&matrix, ContributionsMethod::Average, false)
+        self.booster.contributions(data, rows, self.features.len())
     }
 
     /// The percentile rank (0-100) of a score: the share of holdout scores at or below it, so

@@ -92,6 +92,7 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
     }
     let importance: HashMap<usize, f32> = model
         .booster
+        .booster()
         .calculate_feature_importance(ImportanceMethod::TotalGain, true);
     let mut importance: Vec<(usize, f32)> = importance.into_iter().collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

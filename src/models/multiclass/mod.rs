@@ -6,11 +6,11 @@
 pub mod metrics;
 pub mod train;
 
-use forust_ml::GradientBooster;
 use serde::{Deserialize, Serialize};
 
 use self::metrics::MulticlassMetrics;
-use crate::models::classifier::{Feature, FeatureModel, predict_probabilities};
+use crate::models::classifier::{Feature, FeatureModel};
+use crate::models::forest::Boosted;
 
 /// The kind name of multi-class model files.
 pub const KIND: &str = "multiclass";
@@ -28,7 +28,7 @@ pub struct MulticlassModel {
     pub training: MulticlassMetrics,
     pub holdout: Option<MulticlassMetrics>,
     /// One model per class, against the rest.
-    pub boosters: Vec<GradientBooster>,
+    pub boosters: Vec<Boosted>,
 }
 
 impl std::fmt::Debug for MulticlassModel {
@@ -56,11 +56,10 @@ impl MulticlassModel {
     /// one per row.
     pub fn probabilities(&self, data: &[f64], rows: usize) -> Vec<f64> {
         let k = self.boosters.len();
-        let cols = self.features.len();
         let per_class: Vec<Vec<f64>> = self
             .boosters
             .iter()
-            .map(|b| predict_probabilities(b, data, rows, cols))
+            .map(|b| b.probabilities(data, rows))
             .collect();
         let mut out = Vec::with_capacity(rows * k);
         for r in 0..rows {

@@ -6,6 +6,8 @@ use forust_ml::metric::Metric;
 use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 
+use crate::models::forest::Boosted;
+
 /// Boosting: at most this many trees of this depth at this learning rate, stopped when the
 /// log loss of the validation rows (a fixed 15% of the training rows) has not improved for
 /// `PATIENCE` rounds.
@@ -53,7 +55,7 @@ pub fn boost(
     rows: usize,
     cols: usize,
     labels: &[bool],
-) -> Result<GradientBooster> {
+) -> Result<Boosted> {
     // The booster has no hook to stop it halfway: a stopped query stops between boosters.
     crate::stop::check(function)?;
     let (validation, fit): (Vec<usize>, Vec<usize>) = (0..rows).partition(|&i| is_validation(i));
@@ -84,5 +86,5 @@ pub fn boost(
     booster
         .fit(&matrix, &fit_y, &fit_w, Some(evaluation))
         .map_err(|e| DataFusionError::Execution(format!("{function}: training failed: {e}")))?;
-    Ok(booster)
+    Ok(Boosted::from(booster))
 }

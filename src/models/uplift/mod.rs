@@ -7,11 +7,11 @@
 pub mod metrics;
 pub mod train;
 
-use forust_ml::GradientBooster;
 use serde::{Deserialize, Serialize};
 
 use self::metrics::UpliftMetrics;
-use crate::models::classifier::{Feature, FeatureModel, predict_probabilities};
+use crate::models::classifier::{Feature, FeatureModel};
+use crate::models::forest::Boosted;
 
 /// The kind name of uplift model files.
 pub const KIND: &str = "uplift";
@@ -26,8 +26,8 @@ pub struct UpliftModel {
     pub training: UpliftMetrics,
     pub holdout: Option<UpliftMetrics>,
     /// The response models of the treated and of the control rows.
-    pub treated: GradientBooster,
-    pub control: GradientBooster,
+    pub treated: Boosted,
+    pub control: Boosted,
 }
 
 impl std::fmt::Debug for UpliftModel {
@@ -70,10 +70,9 @@ impl FeatureModel for UpliftModel {
 impl UpliftModel {
     /// Both response probabilities of each row of a column-major matrix.
     pub fn responses(&self, data: &[f64], rows: usize) -> Responses {
-        let cols = self.features.len();
         Responses {
-            treated: predict_probabilities(&self.treated, data, rows, cols),
-            control: predict_probabilities(&self.control, data, rows, cols),
+            treated: self.treated.probabilities(data, rows),
+            control: self.control.probabilities(data, rows),
         }
     }
 }
