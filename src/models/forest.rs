@@ -3,7 +3,7 @@
 //!
 //! forust-ml walks each tree over every row with a branch per node, through 88-byte nodes, and
 //! allocates a vector per tree; at a thousand trees of depth four that is 18 µs a row. Here
-//! every node of every tree is one 24-byte record in one array (threshold, feature, children),
+//! every node of every tree is one 32-byte record in one array (threshold, feature, children),
 //! a leaf points back at itself so that every walk takes the same number of steps with no
 //! test for "is this a leaf", and a child is picked with selects rather than branches. Rows
 //! are taken in chunks that stay in cache while every tree is applied to them, and each
