@@ -14,13 +14,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::{cast, concat_batches};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, UInt32Array};
+use datafusion::arrow::compute::{cast, concat_batches, take};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
 use datafusion::common::{DataFusionError, Result, plan_err};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_expr::expressions::col as physical_col;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use tokio::task::JoinSet;
 
 use crate::memory::Held;
+use crate::stop::Stop;
 use crate::values::quote;
 
 /// One way to reach a customer: a row of the candidate table that passed the rules.
@@ -75,14 +82,16 @@ pub async fn read(
     }
     let has = |c: &str| schema.field_with_name(c).is_ok();
     let mut select: Vec<String> = REQUIRED.iter().map(|c| quote(c)).collect();
-    select[0] = "CAST(customer_id AS VARCHAR) AS customer_id".to_string();
-    select[1] = "CAST(offer_id AS VARCHAR) AS offer_id".to_string();
+    // Plain strings (VARCHAR is Utf8View in a session), so that the grouping reads them
+    // without another copy.
+    select[0] = "arrow_cast(CAST(customer_id AS VARCHAR), 'Utf8') AS customer_id".to_string();
+    select[1] = "arrow_cast(CAST(offer_id AS VARCHAR), 'Utf8') AS offer_id".to_string();
     select.insert(
         2,
         if has("channel") {
-            "CAST(channel AS VARCHAR) AS channel".to_string()
+            "arrow_cast(CAST(channel AS VARCHAR), 'Utf8') AS channel".to_string()
         } else {
-            "CAST(NULL AS VARCHAR) AS channel".to_string()
+            "arrow_cast(NULL, 'Utf8') AS channel".to_string()
         },
     );
     for (column, default) in [
@@ -97,20 +106,93 @@ pub async fn read(
             format!("{default} AS {column}")
         });
     }
-    let sorted = ctx
+    // Grouped by customer on every core: the rows are split by customer id into one part per
+    // partition, and each part is grouped and reduced to its choices on its own.
+    let selected = ctx
         .sql(&format!(
             "SELECT {} FROM {}",
             select.join(", "),
             quote(table)
         ))
         .await?;
-    let sorted_schema = Arc::new(sorted.schema().as_arrow().clone());
-    // The candidates read, and their one batch, count against the memory limit while held.
-    let mut held = Held::new(ctx, format!("{function} reading '{table}'"));
-    let parts = held.collect(sorted).await?;
+    // The repartition wraps the optimised plan: the physical optimiser would drop a hash
+    // repartition no operator above it needs.
+    let parts = ctx.state().config().target_partitions().max(1);
+    let plan = selected.create_physical_plan().await?;
+    let key = physical_col("customer_id", &plan.schema())?;
+    let plan: Arc<dyn ExecutionPlan> = Arc::new(RepartitionExec::try_new(
+        plan,
+        Partitioning::Hash(vec![key], parts),
+    )?);
+    let task = ctx.task_ctx();
+    let streams = (0..parts)
+        .map(|i| plan.execute(i, Arc::clone(&task)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut tasks = JoinSet::new();
+    for stream in streams {
+        let held = Held::new(ctx, format!("{function} reading '{table}'"));
+        let (function, table) = (function.to_string(), table.to_string());
+        let stop = Stop::of_session(ctx);
+        tasks.spawn(async move {
+            let (batches, held) = collect(stream, held).await?;
+            stop.blocking(&function.clone(), move || {
+                reduce(batches, held, &function, &table, max_offers)
+            })
+            .await
+        });
+    }
+    let mut reduced = Vec::with_capacity(parts);
+    while let Some(part) = tasks.join_next().await {
+        reduced.push(part.map_err(|e| {
+            DataFusionError::Execution(format!("{function} reading '{table}' stopped: {e}"))
+        })??);
+    }
+    merge(ctx, function, table, reduced)
+}
+
+/// The candidates of the customers of one part, reduced to their choices.
+struct Part {
+    /// Only the rows of the choices, in the columns of [`Candidates::rows`].
+    rows: RecordBatch,
+    /// Per customer of the part, in the order of their ids: the id, the choices (rows of
+    /// `rows`) and the room the contact policy leaves.
+    customers: Vec<(String, Vec<Choice>, usize)>,
+    held: Held,
+}
+
+/// Read `stream` to its end, holding each batch as it arrives.
+async fn collect(
+    mut stream: SendableRecordBatchStream,
+    mut held: Held,
+) -> Result<(Vec<RecordBatch>, Held)> {
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        held.grow(batch.get_array_memory_size())?;
+        batches.push(batch);
+    }
+    Ok((batches, held))
+}
+
+/// One part's rows checked and grouped by customer: each customer's choices, one per offer on
+/// its best channel, most valuable first, and the room the contact policy leaves them.
+fn reduce(
+    parts: Vec<RecordBatch>,
+    mut held: Held,
+    function: &str,
+    table: &str,
+    max_offers: Option<usize>,
+) -> Result<Part> {
+    let Some(first) = parts.first() else {
+        return Ok(Part {
+            rows: RecordBatch::new_empty(Arc::new(Schema::empty())),
+            customers: Vec::new(),
+            held,
+        });
+    };
     let read = held.size();
     held.grow(read)?; // the one batch they are joined into
-    let all = concat_batches(&sorted_schema, &parts)?;
+    let all = concat_batches(&first.schema(), &parts)?;
     drop(parts);
     held.shrink(read);
     let number = |name: &str| -> Result<ArrayRef> {
@@ -165,7 +247,7 @@ pub async fn read(
         })?;
     let channel_rank = cast(channel_rank, &DataType::Int64)?;
     let channel_rank = channel_rank.as_primitive::<Int64Type>();
-    // Plain strings whatever the session casts VARCHAR to (Utf8View by default).
+    // Plain strings, as selected above (so these casts copy nothing).
     let customer = cast(all.column(0), &DataType::Utf8)?;
     let offer = cast(all.column(1), &DataType::Utf8)?;
     let offers = offer.as_string::<i32>();
@@ -195,8 +277,7 @@ pub async fn read(
     groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let channels = channel.as_string::<i32>();
     let mut customers = Vec::with_capacity(groups.len());
-    let mut room = Vec::with_capacity(groups.len());
-    for (_, rows) in &groups {
+    for (id, rows) in &groups {
         let mut choices: Vec<Choice> = Vec::new();
         let mut received = 0i64;
         for &i in rows {
@@ -240,19 +321,96 @@ pub async fn read(
         let left = max_offers.map_or(usize::MAX, |m| {
             m.saturating_sub(usize::try_from(received).unwrap_or(0))
         });
-        customers.push(choices);
-        room.push(left);
+        customers.push((id.to_string(), choices, left));
     }
+    // Only the chosen rows are kept: the others are dropped with the part's batch.
+    let kept = UInt32Array::from_iter_values(
+        customers
+            .iter()
+            .flat_map(|(_, choices, _)| choices.iter().map(|c| c.row as u32)),
+    );
+    let mut next = 0;
+    for (_, choices, _) in &mut customers {
+        for choice in choices.iter_mut() {
+            choice.row = next;
+            next += 1;
+        }
+    }
+    let pick = |a: &ArrayRef| take(a.as_ref(), &kept, None);
     let rows = RecordBatch::try_from_iter(vec![
-        ("customer_id", customer),
-        ("offer_id", offer),
-        ("channel", channel),
-        ("uplift", Arc::new(uplift.clone()) as ArrayRef),
-        ("margin", Arc::new(margin.clone()) as ArrayRef),
-        ("cost", Arc::new(cost.clone()) as ArrayRef),
+        ("customer_id", pick(&customer)?),
+        ("offer_id", pick(&offer)?),
+        ("channel", pick(&channel)?),
+        ("uplift", pick(&(Arc::new(uplift.clone()) as ArrayRef))?),
+        ("margin", pick(&(Arc::new(margin.clone()) as ArrayRef))?),
+        ("cost", pick(&(Arc::new(cost.clone()) as ArrayRef))?),
     ])?;
-    let choices: usize = customers.iter().map(Vec::capacity).sum();
-    held.grow(choices * size_of::<Choice>())?;
+    drop(groups);
+    let ids: usize = customers
+        .iter()
+        .map(|(id, c, _)| id.len() + c.capacity() * size_of::<Choice>())
+        .sum();
+    held.shrink(held.size());
+    held.grow(rows.get_array_memory_size() + ids)?;
+    Ok(Part {
+        rows,
+        customers,
+        held,
+    })
+}
+
+/// The parts' choices as one table: customers in the order of their ids, their choices'
+/// rows in one batch.
+fn merge(
+    ctx: &SessionContext,
+    function: &str,
+    table: &str,
+    parts: Vec<Part>,
+) -> Result<Candidates> {
+    let mut held = Held::new(ctx, format!("{function} reading '{table}'"));
+    let parts: Vec<Part> = parts
+        .into_iter()
+        .filter(|p| p.rows.num_columns() > 0)
+        .collect();
+    let Some(first) = parts.first() else {
+        return Ok(Candidates {
+            rows: RecordBatch::new_empty(Arc::new(Schema::empty())),
+            customers: Vec::new(),
+            room: Vec::new(),
+            held,
+        });
+    };
+    held.grow(parts.iter().map(|p| p.held.size()).sum())?;
+    let rows = concat_batches(&first.rows.schema(), parts.iter().map(|p| &p.rows))?;
+    let mut order: Vec<(&str, usize, usize)> = Vec::new();
+    let mut offsets = Vec::with_capacity(parts.len());
+    let mut offset = 0;
+    for (p, part) in parts.iter().enumerate() {
+        offsets.push(offset);
+        offset += part.rows.num_rows();
+        order.extend(
+            part.customers
+                .iter()
+                .enumerate()
+                .map(|(c, (id, _, _))| (id.as_str(), p, c)),
+        );
+    }
+    order.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut customers = Vec::with_capacity(order.len());
+    let mut room = Vec::with_capacity(order.len());
+    for (_, p, c) in order {
+        let (_, choices, left) = &parts[p].customers[c];
+        customers.push(
+            choices
+                .iter()
+                .map(|choice| Choice {
+                    row: choice.row + offsets[p],
+                    ..*choice
+                })
+                .collect(),
+        );
+        room.push(*left);
+    }
     Ok(Candidates {
         rows,
         customers,
