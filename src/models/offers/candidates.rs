@@ -264,17 +264,16 @@ fn reduce(
         };
         format!("customer {}, offer {}", text(&customer), text(&offer))
     };
-    // The rows of each customer, customers in the order of their ids (rows without one have
-    // no one to send to and are left out).
+    // The rows of each customer (rows without one have no one to send to and are left out).
     let ids = customer.as_string::<i32>();
-    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<&str, Vec<usize>, ahash::RandomState> = HashMap::default();
     for i in 0..ids.len() {
         if ids.is_valid(i) {
             groups.entry(ids.value(i)).or_default().push(i);
         }
     }
-    let mut groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
-    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // In no order: the parts' customers are put in the order of their ids when merged.
+    let groups: Vec<(&str, Vec<usize>)> = groups.into_iter().collect();
     let channels = channel.as_string::<i32>();
     let mut customers = Vec::with_capacity(groups.len());
     for (id, rows) in &groups {
@@ -346,12 +345,13 @@ fn reduce(
         ("cost", pick(&(Arc::new(cost.clone()) as ArrayRef))?),
     ])?;
     drop(groups);
-    let ids: usize = customers
+    // What the part keeps: the chosen rows, the customers' ids and their lists of choices.
+    let lists: usize = customers
         .iter()
         .map(|(id, c, _)| id.len() + c.capacity() * size_of::<Choice>())
         .sum();
     held.shrink(held.size());
-    held.grow(rows.get_array_memory_size() + ids)?;
+    held.grow(rows.get_array_memory_size() + lists)?;
     Ok(Part {
         rows,
         customers,
@@ -382,23 +382,25 @@ fn merge(
     };
     held.grow(parts.iter().map(|p| p.held.size()).sum())?;
     let rows = concat_batches(&first.rows.schema(), parts.iter().map(|p| &p.rows))?;
-    let mut order: Vec<(&str, usize, usize)> = Vec::new();
+    let mut by_id: Vec<(&str, usize, usize)> = Vec::new();
     let mut offsets = Vec::with_capacity(parts.len());
     let mut offset = 0;
     for (p, part) in parts.iter().enumerate() {
         offsets.push(offset);
         offset += part.rows.num_rows();
-        order.extend(
+        by_id.extend(
             part.customers
                 .iter()
                 .enumerate()
                 .map(|(c, (id, _, _))| (id.as_str(), p, c)),
         );
     }
-    order.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut customers = Vec::with_capacity(order.len());
-    let mut room = Vec::with_capacity(order.len());
-    for (_, p, c) in order {
+    by_id.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // Each customer's choices copied in the order of the ids, so that the decisions, which
+    // pass over all customers many times, read them from consecutive memory.
+    let mut customers = Vec::with_capacity(by_id.len());
+    let mut room = Vec::with_capacity(by_id.len());
+    for (_, p, c) in by_id {
         let (_, choices, left) = &parts[p].customers[c];
         customers.push(
             choices
