@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::memory_pool::{
     MemoryConsumer, MemoryLimit, MemoryPool, MemoryReservation,
 };
@@ -147,7 +148,14 @@ impl Held {
 
     /// Run `frame` to its end, holding each batch as it arrives.
     pub async fn collect(&mut self, frame: DataFrame) -> Result<Vec<RecordBatch>> {
-        let mut stream = frame.execute_stream().await?;
+        self.collect_stream(frame.execute_stream().await?).await
+    }
+
+    /// Read `stream` to its end, holding each batch as it arrives.
+    pub async fn collect_stream(
+        &mut self,
+        mut stream: SendableRecordBatchStream,
+    ) -> Result<Vec<RecordBatch>> {
         let mut batches = Vec::new();
         while let Some(batch) = stream.next().await {
             let batch = batch?;

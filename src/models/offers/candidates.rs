@@ -18,12 +18,10 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArra
 use datafusion::arrow::compute::{cast, concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, Schema};
 use datafusion::common::{DataFusionError, Result, plan_err};
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_expr::expressions::col as physical_col;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
 use tokio::task::JoinSet;
 
 use crate::memory::Held;
@@ -130,11 +128,11 @@ pub async fn read(
         .collect::<Result<Vec<_>>>()?;
     let mut tasks = JoinSet::new();
     for stream in streams {
-        let held = Held::new(ctx, format!("{function} reading '{table}'"));
+        let mut held = Held::new(ctx, format!("{function} reading '{table}'"));
         let (function, table) = (function.to_string(), table.to_string());
         let stop = Stop::of_session(ctx);
         tasks.spawn(async move {
-            let (batches, held) = collect(stream, held).await?;
+            let batches = held.collect_stream(stream).await?;
             stop.blocking(&function.clone(), move || {
                 reduce(batches, held, &function, &table, max_offers)
             })
@@ -158,20 +156,6 @@ struct Part {
     /// `rows`) and the room the contact policy leaves.
     customers: Vec<(String, Vec<Choice>, usize)>,
     held: Held,
-}
-
-/// Read `stream` to its end, holding each batch as it arrives.
-async fn collect(
-    mut stream: SendableRecordBatchStream,
-    mut held: Held,
-) -> Result<(Vec<RecordBatch>, Held)> {
-    let mut batches = Vec::new();
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        held.grow(batch.get_array_memory_size())?;
-        batches.push(batch);
-    }
-    Ok((batches, held))
 }
 
 /// One part's rows checked and grouped by customer: each customer's choices, one per offer on
