@@ -14,7 +14,7 @@ use super::metrics::{Metrics, evaluate};
 use super::{ClassifierModel, KIND};
 use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
-use crate::models::training::boost::{boost, percentiles};
+use crate::models::training::boost::{self, boost, percentiles};
 use crate::models::training::rows::{
     check_holdout_columns, check_labels, features_of, matrix, read_labelled,
 };
@@ -25,7 +25,7 @@ pub const NAME: &str = "train_classifier";
 
 /// Train the model `spec` asks for, save it in `store` and return its metric rows.
 pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
-    let training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
+    let mut training = read_labelled(ctx, NAME, &spec.table, &spec.label, &spec.key, &[]).await?;
     check_labels(NAME, &spec.table, &training.labels)?;
     let features = features_of(&training.columns, Some(&training.labels), NAME)?;
     let holdout = match &spec.holdout {
@@ -42,6 +42,7 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
         .as_ref()
         .map(|h| matrix(&features, &h.columns, NAME))
         .transpose()?;
+    boost::reserve(&mut training.held, rows, features.len())?;
     let labels = training.labels.clone();
     let features_for_fit = features.clone();
     let model = Stop::of_session(ctx)

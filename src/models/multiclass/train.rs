@@ -16,7 +16,7 @@ use super::{KIND, MAX_CLASSES, MulticlassModel};
 use crate::models::classifier::{MIN_PER_CLASS, MIN_ROWS};
 use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
-use crate::models::training::boost::boost;
+use crate::models::training::boost::{self, boost};
 use crate::models::training::rows::{
     TrainingRows, check_holdout_columns, features_of, matrix, read_rows,
 };
@@ -115,7 +115,7 @@ async fn read(
 
 /// Train the model `spec` asks for, save it in `store` and return its metric rows.
 pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
-    let (training, classes) = read(ctx, spec, &spec.table, None).await?;
+    let (mut training, classes) = read(ctx, spec, &spec.table, None).await?;
     let truth: Vec<usize> = training.classes.iter().map(|c| c.unwrap_or(0)).collect();
     let features = features_of(&training.rows.columns, None, NAME)?;
     let holdout = match &spec.holdout {
@@ -129,6 +129,7 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
     let rows = truth.len();
     let cols = features.len();
     let data = matrix(&features, &training.rows.columns, NAME)?;
+    boost::reserve(&mut training.rows.held, rows, cols)?;
     let k = classes.len();
     let majority = (0..k)
         .max_by_key(|&c| {

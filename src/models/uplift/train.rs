@@ -13,7 +13,7 @@ use super::{KIND, UpliftModel};
 use crate::models::classifier::metrics::evaluate;
 use crate::models::metric_rows::{self, MetricRows};
 use crate::models::store::ModelStore;
-use crate::models::training::boost::{boost, rows_of};
+use crate::models::training::boost::{self, boost, rows_of};
 use crate::models::training::rows::{
     Labelled, boolean_column, check_holdout_columns, check_labels, features_of, matrix,
     read_labelled,
@@ -56,7 +56,7 @@ fn flags(array: &ArrayRef, table: &str, column: &str) -> Result<Vec<bool>> {
 
 /// Train the model `spec` asks for, save it in `store` and return its metric rows.
 pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Result<RecordBatch> {
-    let training = read_trial(ctx, spec, &spec.table).await?;
+    let mut training = read_trial(ctx, spec, &spec.table).await?;
     let labels = &training.data.labels;
     let (treated_rows, control_rows): (Vec<usize>, Vec<usize>) =
         (0..labels.len()).partition(|&i| training.treated[i]);
@@ -88,6 +88,13 @@ pub async fn train(ctx: &SessionContext, store: &ModelStore, spec: &Spec) -> Res
         .as_ref()
         .map(|h| matrix(&features, &h.data.columns, NAME))
         .transpose()?;
+    // The treated and control rows are copied apart, then boosted one after the other.
+    training.data.held.grow(rows * cols * size_of::<f64>())?;
+    boost::reserve(
+        &mut training.data.held,
+        treated_rows.len().max(control_rows.len()),
+        cols,
+    )?;
     let (treated_data, control_data) = (
         rows_of(&data, rows, cols, &treated_rows),
         rows_of(&data, rows, cols, &control_rows),
