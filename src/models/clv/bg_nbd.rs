@@ -5,7 +5,7 @@
 //! A customer is summarised as `x` repeat purchases, the time `t_x` of the last one and the
 //! time `T` observed, both measured from the first purchase in one unit of time.
 
-use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
+use super::special::{digamma, hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
 /// The four parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,6 +37,58 @@ impl BgNbd {
     pub fn frequency_terms(&self, x: f64) -> f64 {
         let Self { r, alpha, a, b } = *self;
         ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + ln_beta(a, b + x) - ln_beta(a, b)
+    }
+
+    /// `frequency_terms(x)` and its gradient in (r, α, a, b).
+    pub fn frequency_terms_gradient(&self, x: f64) -> (f64, [f64; 4]) {
+        let Self { r, alpha, a, b } = *self;
+        let (ab, abx) = (digamma(a + b), digamma(a + b + x));
+        let gradient = [
+            digamma(r + x) - digamma(r) + alpha.ln(),
+            r / alpha,
+            ab - abx,
+            digamma(b + x) - abx - digamma(b) + ab,
+        ];
+        (self.frequency_terms(x), gradient)
+    }
+
+    /// The log-likelihood of one customer and its gradient in (r, α, a, b), given
+    /// `frequency_terms_gradient(x)`.
+    pub fn log_likelihood_gradient_with(
+        &self,
+        (terms, terms_gradient): (f64, [f64; 4]),
+        x: f64,
+        t_x: f64,
+        t: f64,
+    ) -> (f64, [f64; 4]) {
+        let Self { r, alpha, a, b } = *self;
+        let ln_at = (alpha + t).ln();
+        let a3 = -(r + x) * ln_at;
+        let g3 = [-ln_at, -(r + x) / (alpha + t), 0.0, 0.0];
+        let mut gradient = terms_gradient;
+        if x > 0.0 {
+            let ln_atx = (alpha + t_x).ln();
+            let a4 = a.ln() - (b + x - 1.0).ln() - (r + x) * ln_atx;
+            let g4 = [
+                -ln_atx,
+                -(r + x) / (alpha + t_x),
+                1.0 / a,
+                -1.0 / (b + x - 1.0),
+            ];
+            // ln(e^a3 + e^a4) and the shares of its two terms.
+            let m = a3.max(a4);
+            let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
+            let sum = e3 + e4;
+            for (g, (d3, d4)) in gradient.iter_mut().zip(g3.iter().zip(g4)) {
+                *g += (e3 * d3 + e4 * d4) / sum;
+            }
+            (terms + m + sum.ln(), gradient)
+        } else {
+            for (g, d3) in gradient.iter_mut().zip(g3) {
+                *g += d3;
+            }
+            (terms + a3, gradient)
+        }
     }
 
     /// The log-likelihood of one customer given `frequency_terms(x)`.

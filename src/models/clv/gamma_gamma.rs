@@ -4,7 +4,7 @@
 //! across customers, independent of how often they buy. Fitted on customers with at least one
 //! repeat purchase, from their number `x` of repeat purchases and their mean value `m`.
 
-use super::special::ln_gamma;
+use super::special::{digamma, ln_gamma};
 
 /// The three parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +34,20 @@ impl GammaGamma {
             + (px - 1.0) * m.ln()
             + px * x.ln()
             - (px + q) * (x * m + gamma).ln()
+    }
+
+    /// `log_likelihood(x, m)` and its gradient in (p, q, γ).
+    pub fn log_likelihood_gradient(&self, x: f64, m: f64) -> (f64, [f64; 3]) {
+        let Self { p, q, gamma } = *self;
+        let px = p * x;
+        let ln_total = (x * m + gamma).ln();
+        let both = digamma(px + q);
+        let gradient = [
+            x * (both - digamma(px) + m.ln() + x.ln() - ln_total),
+            both - digamma(q) + gamma.ln() - ln_total,
+            q / gamma - (px + q) / (x * m + gamma),
+        ];
+        (self.log_likelihood(x, m), gradient)
     }
 
     /// E[value of a transaction | x, m] (equation 5 of the note): a weighted mean of the

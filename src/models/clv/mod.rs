@@ -6,6 +6,7 @@
 
 pub mod bg_nbd;
 pub mod gamma_gamma;
+mod likelihood;
 pub mod optimize;
 pub mod pareto_nbd;
 pub mod special;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use self::bg_nbd::BgNbd;
 use self::gamma_gamma::GammaGamma;
+use self::likelihood::{BgNbdLikelihood, ParetoNbdLikelihood, SpendLikelihood};
 use self::pareto_nbd::ParetoNbd;
 
 /// The fewest customers a purchase model is fitted on, and the fewest with a repeat purchase
@@ -70,13 +72,6 @@ impl Purchase {
         match kind {
             PurchaseKind::BgNbd => Self::BgNbd(BgNbd::from_slice(p)),
             PurchaseKind::ParetoNbd => Self::ParetoNbd(ParetoNbd::from_slice(p)),
-        }
-    }
-
-    fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
-        match self {
-            Self::BgNbd(m) => m.log_likelihood(x, t_x, t),
-            Self::ParetoNbd(m) => m.log_likelihood(x, t_x, t),
         }
     }
 
@@ -242,40 +237,32 @@ pub fn fit_purchase(
                 .into(),
         );
     }
-    let objective = |p: &[f64]| {
-        let sum = match Purchase::new(kind, p) {
-            // The gamma and beta terms depend on the frequency alone: once per distinct value
-            // (the customers come sorted by frequency).
-            Purchase::BgNbd(model) => {
-                let mut last = f64::NAN;
-                let mut terms = 0.0;
-                customers
-                    .iter()
-                    .map(|(c, w)| {
-                        if c.frequency != last {
-                            last = c.frequency;
-                            terms = model.frequency_terms(c.frequency);
-                        }
-                        w * model.log_likelihood_with(terms, c.frequency, c.recency, c.t)
-                    })
-                    .sum::<f64>()
-            }
-            model => customers
-                .iter()
-                .map(|(c, w)| w * model.log_likelihood(c.frequency, c.recency, c.t))
-                .sum::<f64>(),
-        };
-        -sum / total
+    let grouped = by_purchases(customers);
+    let fit = |start: &[f64]| match kind {
+        PurchaseKind::BgNbd => optimize::minimise(
+            &BgNbdLikelihood {
+                customers: &grouped,
+                total,
+            },
+            start,
+        ),
+        PurchaseKind::ParetoNbd => optimize::minimise(
+            &ParetoNbdLikelihood {
+                customers: &grouped,
+                total,
+            },
+            start,
+        ),
     };
     // Start from 1 for every parameter except the scale, at the mean age (keeps the first
-    // simplex where the likelihood is not flat, whatever the unit of time).
+    // steps where the likelihood is not flat, whatever the unit of time).
     let mean_t = customers.iter().map(|(c, w)| w * c.t).sum::<f64>() / total;
     let scale = mean_t.max(1e-3);
     let start = match kind {
         PurchaseKind::BgNbd => [1.0, scale, 1.0, 1.0],
         PurchaseKind::ParetoNbd => [1.0, scale, 1.0, scale],
     };
-    let fit = optimize::minimise(&objective, &start)?;
+    let fit = fit(&start)?;
     Ok(PurchaseFit {
         kind,
         parameters: kind
@@ -289,6 +276,27 @@ pub fn fit_purchase(
         iterations: fit.iterations,
         converged: fit.converged,
     })
+}
+
+/// The summaries with the same purchases (frequency, recency, t) as one, their weights added,
+/// in order of frequency (the likelihoods compute their frequency terms once per run of it).
+fn by_purchases(customers: &[(Summary, f64)]) -> Vec<(Summary, f64)> {
+    let key = |c: &Summary| (c.frequency, c.recency, c.t);
+    let mut sorted: Vec<&(Summary, f64)> = customers.iter().collect();
+    sorted.sort_by(|(a, _), (b, _)| {
+        let (a, b) = (key(a), key(b));
+        a.0.total_cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+    });
+    let mut out: Vec<(Summary, f64)> = Vec::with_capacity(sorted.len());
+    for (c, w) in sorted {
+        match out.last_mut() {
+            Some((last, weight)) if key(last) == key(c) => *weight += w,
+            _ => out.push((*c, *w)),
+        }
+    }
+    out
 }
 
 /// Fit the Gamma-Gamma spend model on the customers with a repeat purchase and a positive
@@ -313,15 +321,11 @@ pub fn fit_spend(customers: &[(Summary, f64)]) -> Result<SpendFit, String> {
         ));
     }
     let total: f64 = repeat.iter().map(|(_, _, w)| w).sum();
-    let objective = |p: &[f64]| {
-        let model = GammaGamma::from_slice(p);
-        -repeat
-            .iter()
-            .map(|(x, m, w)| w * model.log_likelihood(*x, *m))
-            .sum::<f64>()
-            / total
-    };
     let mean_m = repeat.iter().map(|(_, m, w)| w * m).sum::<f64>() / total;
+    let objective = SpendLikelihood {
+        customers: &repeat,
+        total,
+    };
     let fit = optimize::minimise(&objective, &[1.0, 2.0, mean_m.max(1e-3)])?;
     Ok(SpendFit {
         p: fit.params[0],

@@ -1,10 +1,15 @@
 //! Special functions the lifetime-value models need: the log-gamma function (libm's
-//! `lgamma`), log-sum-exp, and the Gaussian hypergeometric function 2F1 on `0 <= z < 1`,
-//! where the models use it.
+//! `lgamma`), its derivative the digamma function (statrs'), log-sum-exp, and the Gaussian
+//! hypergeometric function 2F1 on `0 <= z < 1`, where the models use it.
 
 /// ln Γ(x) for x > 0.
 pub fn ln_gamma(x: f64) -> f64 {
     libm::lgamma(x)
+}
+
+/// ψ(x) = d ln Γ(x) / dx for x > 0.
+pub fn digamma(x: f64) -> f64 {
+    statrs::function::gamma::digamma(x)
 }
 
 /// ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b).
