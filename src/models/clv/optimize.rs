@@ -15,6 +15,12 @@ use argmin::solver::quasinewton::LBFGS;
 /// in `params` written to `gradient` when one is given.
 pub trait Objective: Sync {
     fn evaluate(&self, params: &[f64], gradient: Option<&mut [f64]>) -> f64;
+
+    /// Whether `evaluate` writes a gradient; an objective without one is fitted by the
+    /// simplex alone.
+    fn has_gradient(&self) -> bool {
+        true
+    }
 }
 
 /// The result of a fit.
@@ -34,8 +40,8 @@ const MAX_ITERATIONS: u64 = 4_000;
 const MAX_RESTARTS: usize = 8;
 const TOLERANCE: f64 = 1e-12;
 /// L-BFGS stops when the gradient's norm (in the logarithms of the parameters) is below this,
-/// or when a step changes the objective (a mean log-likelihood, of order 1) by less than
-/// `COST_TOLERANCE`: a gradient by differences is never exact enough for the first.
+/// or when a step changes the objective (a mean log-likelihood) by less than
+/// `COST_TOLERANCE`, where rounding in the sums keeps the gradient from the first.
 const GRADIENT_TOLERANCE: f64 = 1e-9;
 const COST_TOLERANCE: f64 = 1e-13;
 const MAX_QUASI_NEWTON_ITERATIONS: u64 = 500;
@@ -119,9 +125,12 @@ impl<O: Objective> CostFunction for Simplex<'_, O> {
 }
 
 /// Minimise `objective` (a negative mean log-likelihood) over positive parameters from
-/// `start`: by L-BFGS when it converges to a finite point, else by the simplex.
+/// `start`: by L-BFGS when the objective has a gradient and the search converges to a finite
+/// point, else by the simplex.
 pub fn minimise<O: Objective>(objective: &O, start: &[f64]) -> Result<Fit, String> {
-    if let Some(fit) = quasi_newton(objective, start)? {
+    if objective.has_gradient()
+        && let Some(fit) = quasi_newton(objective, start)?
+    {
         return Ok(fit);
     }
     simplex(objective, start)
