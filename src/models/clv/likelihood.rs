@@ -32,6 +32,14 @@ fn chunked_sum<T: Sync, const N: usize>(
     total
 }
 
+/// Add one summary's log-likelihood and gradient, times its weight `w`, to `sum`.
+fn add_weighted<const N: usize>(sum: &mut (f64, [f64; N]), w: f64, (ll, g): (f64, [f64; N])) {
+    sum.0 += w * ll;
+    for (s, g) in sum.1.iter_mut().zip(g) {
+        *s += w * g;
+    }
+}
+
 /// −(Σ w·ll) / Σ w and its gradient, from the sums.
 fn mean_negative<const N: usize>(
     (sum, gradient): (f64, [f64; N]),
@@ -71,12 +79,9 @@ impl Objective for BgNbdLikelihood<'_> {
                     };
                 }
                 if with_gradient {
-                    let (ll, g) =
+                    let one =
                         model.log_likelihood_gradient_with(terms, c.frequency, c.recency, c.t);
-                    sum.0 += w * ll;
-                    for (s, g) in sum.1.iter_mut().zip(g) {
-                        *s += w * g;
-                    }
+                    add_weighted(&mut sum, *w, one);
                 } else {
                     sum.0 += w * model.log_likelihood_with(terms.0, c.frequency, c.recency, c.t);
                 }
@@ -127,11 +132,7 @@ impl Objective for SpendLikelihood<'_> {
             let mut sum = (0.0, [0.0; 3]);
             for &(x, m, w) in chunk {
                 if with_gradient {
-                    let (ll, g) = model.log_likelihood_gradient(x, m);
-                    sum.0 += w * ll;
-                    for (s, g) in sum.1.iter_mut().zip(g) {
-                        *s += w * g;
-                    }
+                    add_weighted(&mut sum, w, model.log_likelihood_gradient(x, m));
                 } else {
                     sum.0 += w * model.log_likelihood(x, m);
                 }
