@@ -66,7 +66,8 @@ enum Command {
         #[arg(long, num_args = 1..)]
         select: Vec<String>,
         /// Rebuild incremental models ([models.NAME] kind = "append" or "merge") whole instead
-        /// of only their new rows.
+        /// of only their new rows (models kept by their `every` stay, and so do the rows of
+        /// partial models they were trained on).
         #[arg(long)]
         full_refresh: bool,
     },

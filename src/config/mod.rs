@@ -69,9 +69,11 @@ pub struct Config {
 pub struct ModelConfig {
     /// `full` (the default: rebuilt whole on every run), `append` (each run rebuilds only
     /// the rows whose `event_time` is at or after the latest one published less `lookback`,
-    /// and keeps the older rows as they are) or `merge` (each run builds only the rows whose
+    /// and keeps the older rows as they are), `merge` (each run builds only the rows whose
     /// `updated_at` is at or after the latest one published less `lookback`, and they replace
-    /// the published rows of the same `unique_key`).
+    /// the published rows of the same `unique_key`) or `partial` (each run rebuilds the rows
+    /// that match `rebuild` and keeps the others until a model downstream of it that has an
+    /// `every` is due).
     #[serde(default)]
     pub kind: ModelKind,
     /// The column of the model's output that says when each row happened (`append`); it must
@@ -87,6 +89,10 @@ pub struct ModelConfig {
     /// The column of the model's output that says when each row last changed (`merge`); it
     /// must never be NULL.
     pub updated_at: Option<String>,
+    /// The rows a `partial` model rebuilds on every run, as a SQL condition over its output
+    /// columns (`snapshot = 'score'`); the other rows are what the models downstream of it
+    /// train on, rebuilt with them.
+    pub rebuild: Option<String>,
     /// The most segments (one folder per run) an append model keeps (default 30): the run
     /// that would make one more rebuilds it whole into one, so reads list few folders however
     /// many nightly runs there were.
@@ -114,6 +120,9 @@ pub enum ModelKind {
     Append,
     /// Changed rows replace the published ones of the same unique key (an upsert).
     Merge,
+    /// The rows that match `rebuild` are rebuilt on every run, the others with the scheduled
+    /// models downstream.
+    Partial,
 }
 
 /// `[engine]`: resources of the query engine.
@@ -406,7 +415,9 @@ impl ModelConfig {
     fn validate(&self, model: &str) -> std::result::Result<(), String> {
         let append = self.kind == ModelKind::Append;
         let merge = self.kind == ModelKind::Merge;
+        let partial = self.kind == ModelKind::Partial;
         let misplaced = [
+            ("rebuild", self.rebuild.is_some() && !partial, "partial"),
             ("event_time", self.event_time.is_some() && !append, "append"),
             (
                 "max_segments",
@@ -431,6 +442,19 @@ impl ModelConfig {
             return Err(format!(
                 "[models.{model}] event_time: an append model needs the column that says when \
                  each row happened"
+            ));
+        }
+        if partial && blank(&self.rebuild) {
+            return Err(format!(
+                "[models.{model}] rebuild: a partial model needs the condition that picks the \
+                 rows every run rebuilds, such as rebuild = \"snapshot = 'score'\""
+            ));
+        }
+        if partial && self.every.is_some() {
+            return Err(format!(
+                "[models.{model}] every: a partial model is rebuilt on every run (the rows of \
+                 `rebuild`) and whole when a model downstream of it is due; put the `every` on \
+                 the model that trains"
             ));
         }
         if merge && blank(&self.updated_at) {

@@ -47,6 +47,8 @@ pub struct Build<'a> {
     /// Its published state, if any.
     pub previous: Option<&'a PublishedModel>,
     pub full_refresh: bool,
+    /// A model downstream of it that has an `every` is rebuilt by this run (`partial`).
+    pub downstream_due: bool,
 }
 
 impl Build<'_> {
@@ -54,6 +56,7 @@ impl Build<'_> {
     pub async fn write(self) -> Result<Incremental> {
         match self.settings.kind {
             ModelKind::Merge => super::merge::write_merge(self).await,
+            ModelKind::Partial => super::partial::write_partial(self).await,
             ModelKind::Append | ModelKind::Full => write_append(self).await,
         }
     }
@@ -69,6 +72,7 @@ async fn write_append(build: Build<'_>) -> Result<Incremental> {
         settings,
         previous,
         full_refresh,
+        ..
     } = build;
     let _scratch = ScratchTable::of(engine, model);
     let column = settings.event_time.as_deref().unwrap_or_default();
@@ -107,6 +111,7 @@ async fn write_append(build: Build<'_>) -> Result<Incremental> {
             from: None,
             to: segment.max_time.clone(),
             rows,
+            kept_from: None,
         });
         return Ok(Incremental {
             kind: APPEND.to_string(),
@@ -177,6 +182,7 @@ async fn write_append(build: Build<'_>) -> Result<Incremental> {
         from: Some(cutoff),
         to: latest,
         rows,
+        kept_from: None,
     });
     kept.push(segment);
     Ok(Incremental {
@@ -230,6 +236,9 @@ pub(super) fn digest(model: &Model, settings: &ModelConfig) -> String {
         settings.event_time.as_deref().unwrap_or_default(),
         settings.lookback()
     );
+    if let Some(rebuild) = &settings.rebuild {
+        text.push_str(&format!("\0{rebuild}"));
+    }
     if let (Some(updated_at), Some(keys)) = (&settings.updated_at, &settings.unique_key) {
         text.push_str(&format!("\0{updated_at}\0{}", keys.join("\0")));
     }

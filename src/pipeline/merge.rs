@@ -37,6 +37,7 @@ pub(super) async fn write_merge(build: Build<'_>) -> Result<Incremental> {
         settings,
         previous,
         full_refresh,
+        ..
     } = build;
     let _scratch = ScratchTable::of(engine, model);
     let column = settings.updated_at.as_deref().unwrap_or_default();
@@ -70,6 +71,7 @@ pub(super) async fn write_merge(build: Build<'_>) -> Result<Incremental> {
                 from: None,
                 to: segment.max_time.clone(),
                 rows,
+                kept_from: None,
             }],
             segments: vec![segment],
         });
@@ -110,6 +112,7 @@ pub(super) async fn write_merge(build: Build<'_>) -> Result<Incremental> {
         from: Some(cutoff),
         to: segment.max_time.clone(),
         rows,
+        kept_from: None,
     });
     Ok(Incremental {
         kind: MERGE.to_string(),

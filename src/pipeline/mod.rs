@@ -5,6 +5,7 @@ pub mod assertions;
 pub mod incremental;
 pub mod merge;
 pub mod models;
+pub mod partial;
 pub mod progress;
 pub mod publish;
 pub mod references;

@@ -124,6 +124,10 @@ pub struct LedgerEntry {
     pub to: Option<String>,
     /// Rows it wrote.
     pub rows: u64,
+    /// A `partial` model's run that rebuilt only the rows of its condition: the version whose
+    /// whole build the other rows come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_from: Option<String>,
 }
 
 /// The output location of a workspace, opened through the session's object stores.

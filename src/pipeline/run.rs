@@ -265,6 +265,23 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         p.started(selected.len());
     }
     let peaks = PeakPool::of(ctx);
+    // Which models their `every` keeps, decided before anything is built: a partial model is
+    // rebuilt whole when a scheduled model downstream of it is not kept.
+    let mut keeping: BTreeMap<String, Status> = selected
+        .iter()
+        .filter_map(|model| {
+            kept(
+                model,
+                engine.workspace.config.models.get(&model.name),
+                published.models.get(&model.name),
+                &digests[&model.name],
+                &options.select,
+                &store,
+            )
+            .map(|status| (model.name.clone(), status))
+        })
+        .collect();
+    let due_below = scheduled_due_downstream(&selected, &workspace.config.models, &keeping);
     for model in &selected {
         let model_started = Instant::now();
         if let Some(p) = progress {
@@ -275,14 +292,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
         }
         memory::mark_resident_peak();
         let blocked = model.references.iter().find(|r| not_built.contains(*r));
-        let kept = kept(
-            model,
-            engine.workspace.config.models.get(&model.name),
-            published.models.get(&model.name),
-            &digests[&model.name],
-            &options.select,
-            &store,
-        );
+        let kept = keeping.remove(&model.name);
         let status = match (kept, blocked) {
             (Some(kept), _) => kept,
             (None, Some(upstream)) => Status::Skipped {
@@ -297,6 +307,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
                     &version,
                     published.models.get(&model.name),
                     options.full_refresh,
+                    due_below.contains(&model.name),
                 )
                 .await,
             ) {
@@ -396,6 +407,34 @@ fn digests(
         digests.insert(model.name.clone(), md5_hex(text.as_bytes()));
     }
     digests
+}
+
+/// The models downstream of which (directly or through others) a model with an `every` is
+/// rebuilt by this run, that is, not kept.
+fn scheduled_due_downstream(
+    selected: &[Model],
+    settings: &BTreeMap<String, ModelConfig>,
+    keeping: &BTreeMap<String, Status>,
+) -> BTreeSet<String> {
+    // A model "feeds" a due one when it is one or a model reading it feeds one; readers come
+    // after what they read, so one pass from the end decides every model.
+    let mut feeds: BTreeSet<&str> = BTreeSet::new();
+    let mut below: BTreeSet<String> = BTreeSet::new();
+    for (i, model) in selected.iter().enumerate().rev() {
+        let name = model.name.as_str();
+        let reader_feeds = selected[i + 1..]
+            .iter()
+            .any(|r| r.references.iter().any(|x| x == name) && feeds.contains(r.name.as_str()));
+        if reader_feeds {
+            below.insert(model.name.clone());
+        }
+        let due =
+            settings.get(name).is_some_and(|s| s.every.is_some()) && !keeping.contains_key(name);
+        if due || reader_feeds {
+            feeds.insert(name);
+        }
+    }
+    below
 }
 
 /// `Kept` when `model` has an `every`, a published output younger than it, built from what
@@ -503,6 +542,7 @@ async fn build(
     version: &str,
     previous: Option<&PublishedModel>,
     full_refresh: bool,
+    downstream_due: bool,
 ) -> std::result::Result<Built, String> {
     let settings = engine.workspace.config.models.get(&model.name);
     let options = settings.map(|s| &s.options).filter(|o| !o.is_empty());
@@ -535,6 +575,7 @@ async fn build(
                 settings,
                 previous,
                 full_refresh,
+                downstream_due,
             });
         let written = match incremental {
             Some(build) => build.write().await.map(|inc| Built {

@@ -240,3 +240,11 @@ pub fn kill_run_when(dir: &Path, ready: impl Fn() -> bool) {
     child.kill().expect("kill");
     child.wait().expect("reap");
 }
+
+/// Make the published output of `model` look built in 2020, so that its `every` is due.
+pub fn publish_long_ago(dir: &Path, model: &str) {
+    let path = dir.join("output/_manifest.json");
+    let mut published = manifest(dir);
+    published["models"][model]["published_at"] = "2020-01-01T00:00:00+00:00".into();
+    std::fs::write(&path, published.to_string()).expect("write manifest");
+}

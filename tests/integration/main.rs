@@ -17,6 +17,7 @@ mod memory;
 mod merge;
 mod next_day;
 mod object_store_s3;
+mod partial;
 mod pipeline;
 mod predictive;
 mod query_cli;

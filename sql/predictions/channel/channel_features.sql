@@ -17,7 +17,10 @@ moments AS (
          s.decision_id, s.customer_id, s.channel, s.at, s.opened
   FROM sends s CROSS JOIN as_of t
   UNION ALL
-  SELECT 'score', CAST(NULL AS BIGINT), a.customer_id, ch.channel, t.as_of, CAST(NULL AS BOOLEAN)
+  -- (named like the first branch: DataFusion 55 loses the union's names when a filter
+  -- prunes that branch away)
+  SELECT 'score' AS snapshot, CAST(NULL AS BIGINT) AS decision_id, a.customer_id, ch.channel,
+         t.as_of AS at, CAST(NULL AS BOOLEAN) AS opened
   FROM (SELECT DISTINCT customer_id FROM accounts) a CROSS JOIN channels ch CROSS JOIN as_of t
 ),
 history AS (

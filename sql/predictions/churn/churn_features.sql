@@ -8,8 +8,8 @@
 -- not, and a tree split on them would make two builds of the same data train other models).
 WITH snapshots AS (
   SELECT 'train' AS snapshot, as_of - INTERVAL '180 days' AS at FROM as_of
-  UNION ALL SELECT 'holdout', as_of - INTERVAL '90 days' FROM as_of
-  UNION ALL SELECT 'score', as_of FROM as_of
+  UNION ALL SELECT 'holdout' AS snapshot, as_of - INTERVAL '90 days' AS at FROM as_of
+  UNION ALL SELECT 'score' AS snapshot, as_of AS at FROM as_of
 ),
 e AS (
   SELECT s.snapshot, s.at AS snapshot_at, c.customer_id, c.event_type, c.value, c.at,

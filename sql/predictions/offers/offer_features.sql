@@ -9,25 +9,37 @@
 WITH accounts AS (
   SELECT source_record_id AS account, customer_id FROM identity_graph WHERE source = 'shop_accounts'
 ),
+-- Each customer with a shop account once (a customer may have several accounts). The scoring
+-- rows below are made from it, not by a DISTINCT over the customers x offers: DataFusion 55
+-- emits a DISTINCT whose group columns include constants ('score', NULL) as partially sorted,
+-- copying its groups again for every batch it emits (115 s for the 11 M rows at a million
+-- customers).
+with_account AS (SELECT DISTINCT customer_id FROM accounts),
 decisions AS (
-  SELECT h.decision_id, a.customer_id, h.offer_id, h.decided_at AS at,
+  SELECT CASE WHEN h.decided_at >= t.as_of - INTERVAL '180 days' THEN 'holdout' ELSE 'train' END AS snapshot,
+         h.decision_id, a.customer_id, h.offer_id, h.decided_at AS at,
          h.treatment_group = 'treatment' AS treated, h.converted
   FROM stg_offer_history h JOIN accounts a ON a.account = CAST(h.account_id AS VARCHAR)
+  CROSS JOIN as_of t
 ),
+-- Every moment carries its snapshot through to the output, so that a run that rebuilds only
+-- the scoring rows ([models.offer_features] rebuild) computes the activity of those moments only.
 moments AS (
-  SELECT DISTINCT customer_id, at FROM decisions
+  SELECT DISTINCT snapshot, customer_id, at FROM decisions
   UNION ALL
-  SELECT DISTINCT a.customer_id, t.as_of FROM accounts a CROSS JOIN as_of t
+  -- (named like the first branch: DataFusion 55 loses the union's names when a filter
+  -- prunes that branch away)
+  SELECT 'score' AS snapshot, a.customer_id, t.as_of AS at FROM with_account a CROSS JOIN as_of t
 ),
 e AS (
-  SELECT m.customer_id, m.at AS moment, c.event_type, c.category, c.value,
+  SELECT m.snapshot, m.customer_id, m.at AS moment, c.event_type, c.category, c.value,
          date_part('epoch', m.at - c.at) / 86400 AS age_days
   FROM moments m JOIN customer_events c
     ON c.customer_id = m.customer_id AND c.at < m.at
   WHERE c.event_type IN ('order', 'product_view', 'favourite', 'add_to_cart', 'email_open', 'email_click')
 ),
 activity AS (
-  SELECT customer_id, moment,
+  SELECT snapshot, customer_id, moment,
          count(*) FILTER (WHERE event_type = 'order') AS orders,
          count(*) FILTER (WHERE event_type = 'order' AND age_days <= 365) AS orders_365d,
          coalesce(round(sum(value) FILTER (WHERE event_type = 'order' AND age_days <= 365), 2), 0) AS spend_365d,
@@ -47,10 +59,10 @@ activity AS (
          count(*) FILTER (WHERE event_type <> 'order' AND event_type NOT LIKE 'email%' AND category = 'vitamins') AS views_vitamins,
          count(*) FILTER (WHERE event_type <> 'order' AND event_type NOT LIKE 'email%' AND category = 'accessories') AS views_accessories,
          count(*) FILTER (WHERE event_type <> 'order' AND event_type NOT LIKE 'email%' AND category = 'grooming') AS views_grooming
-  FROM e GROUP BY customer_id, moment
+  FROM e GROUP BY snapshot, customer_id, moment
 ),
 past AS (
-  SELECT m.customer_id, m.at AS moment,
+  SELECT m.snapshot, m.customer_id, m.at AS moment,
          count(*) FILTER (WHERE d.treated) AS past_offers,
          count(*) FILTER (WHERE d.treated AND d.converted) AS past_conversions,
          count(*) FILTER (WHERE d.treated AND o.discount_pct > 0) AS past_discount_offers,
@@ -59,16 +71,15 @@ past AS (
   FROM moments m
   JOIN decisions d ON d.customer_id = m.customer_id AND d.at < m.at - INTERVAL '14 days'
   JOIN stg_offers o ON o.offer_id = d.offer_id
-  GROUP BY m.customer_id, m.at
+  GROUP BY m.snapshot, m.customer_id, m.at
 ),
 rows AS (
-  SELECT CASE WHEN d.at >= t.as_of - INTERVAL '180 days' THEN 'holdout' ELSE 'train' END AS snapshot,
-         d.decision_id, d.customer_id, d.offer_id, d.at, d.treated, d.converted
-  FROM decisions d CROSS JOIN as_of t
+  SELECT d.snapshot, d.decision_id, d.customer_id, d.offer_id, d.at, d.treated, d.converted
+  FROM decisions d
   UNION ALL
-  SELECT DISTINCT 'score', CAST(NULL AS BIGINT), a.customer_id, o.offer_id, t.as_of,
-         CAST(NULL AS BOOLEAN), CAST(NULL AS BOOLEAN)
-  FROM accounts a CROSS JOIN stg_offers o CROSS JOIN as_of t
+  SELECT 'score' AS snapshot, CAST(NULL AS BIGINT) AS decision_id, a.customer_id,
+         o.offer_id, t.as_of AS at, CAST(NULL AS BOOLEAN) AS treated, CAST(NULL AS BOOLEAN) AS converted
+  FROM with_account a CROSS JOIN stg_offers o CROSS JOIN as_of t
 )
 SELECT r.snapshot, r.decision_id, r.customer_id, r.offer_id, r.treated, r.converted,
        o.kind AS offer_kind, o.category AS offer_category, o.discount_pct,
@@ -98,5 +109,5 @@ SELECT r.snapshot, r.decision_id, r.customer_id, r.offer_id, r.treated, r.conver
        coalesce(p.past_control_conversions, 0) AS past_control_conversions
 FROM rows r
 JOIN stg_offers o ON o.offer_id = r.offer_id
-LEFT JOIN activity a ON a.customer_id = r.customer_id AND a.moment = r.at
-LEFT JOIN past p ON p.customer_id = r.customer_id AND p.moment = r.at
+LEFT JOIN activity a ON a.snapshot = r.snapshot AND a.customer_id = r.customer_id AND a.moment = r.at
+LEFT JOIN past p ON p.snapshot = r.snapshot AND p.customer_id = r.customer_id AND p.moment = r.at

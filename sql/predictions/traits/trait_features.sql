@@ -7,8 +7,8 @@
 -- (upsell), and the class of their next NPS answer (promoter 9-10, passive 7-8, detractor 0-6).
 WITH snapshots AS (
   SELECT 'train' AS snapshot, as_of - INTERVAL '180 days' AS at FROM as_of
-  UNION ALL SELECT 'holdout', as_of - INTERVAL '90 days' FROM as_of
-  UNION ALL SELECT 'score', as_of FROM as_of
+  UNION ALL SELECT 'holdout' AS snapshot, as_of - INTERVAL '90 days' AS at FROM as_of
+  UNION ALL SELECT 'score' AS snapshot, as_of AS at FROM as_of
 ),
 bought AS (
   SELECT s.snapshot, c.customer_id,
