@@ -1,7 +1,9 @@
 //! k-means segmentation (linfa-clustering) over standardised features: each feature is
 //! centred and scaled to unit variance (a missing value becomes the mean), k-means++ starts
-//! with a seeded generator, the best of several runs is kept (each stoppable between steps), and segments are numbered by
-//! size (1 is the largest) so the same data and seed always give the same segments.
+//! with a seeded generator, the best of several runs is kept (each stoppable between steps; a
+//! large table's centres are fitted on an evenly spaced sample of it, every row then assigned
+//! to its nearest centre), and segments are numbered by size (1 is the largest) so the same
+//! data and seed always give the same segments.
 
 use linfa::DatasetBase;
 use linfa::prelude::{Fit, Predict};
@@ -68,6 +70,14 @@ fn standardise(rows: &[Vec<Option<f64>>], features: usize) -> Array2<f64> {
 const RUNS: u64 = 10;
 const MAX_STEPS: usize = 300;
 const TOLERANCE: f64 = 1e-6;
+
+/// Most rows the centres are fitted on. A larger table is fitted on an evenly spaced sample of
+/// this many of its rows (in the order given, which is key order) and every row is then
+/// assigned to its nearest centre: at a million customers the ten restarts over every row took
+/// 40 s, while centres fitted on 20,000 rows per segment or more move by little against the
+/// spread of the segments (the usual practice of large-scale k-means, which samples a few
+/// hundred to a few thousand points per centre).
+const MAX_FIT_ROWS: usize = 100_000;
 
 /// One restart of Lloyd's algorithm from a k-means++ start seeded by `seed`, driven one step
 /// at a time (each step linfa's, from the centres of the one before) so that a query that
@@ -167,7 +177,14 @@ pub fn segment(
         });
     }
     let matrix = standardise(rows, features);
-    let dataset = DatasetBase::from(matrix.clone());
+    let n = matrix.nrows();
+    let fitted = if n > MAX_FIT_ROWS {
+        let sample: Vec<usize> = (0..MAX_FIT_ROWS).map(|i| i * n / MAX_FIT_ROWS).collect();
+        matrix.select(Axis(0), &sample)
+    } else {
+        matrix.clone()
+    };
+    let dataset = DatasetBase::from(fitted);
     let mut best: Option<KMeans<f64, L2Dist>> = None;
     for run in 0..RUNS {
         let model = lloyd(&dataset, k, seed.wrapping_add(run))?;
@@ -240,5 +257,34 @@ mod tests {
             segment(&rows[..1], 2, 2, 7),
             Err(KMeansError::TooFewRows { rows: 1, k: 2 })
         ));
+    }
+
+    #[test]
+    fn a_table_larger_than_the_fitting_sample_has_every_row_assigned() {
+        // Three groups of unequal size, more rows than the centres are fitted on; the rows the
+        // sample skips are assigned like the others.
+        let n = MAX_FIT_ROWS + MAX_FIT_ROWS / 2;
+        let group = |i: usize| match i % 10 {
+            0..=5 => 0.0,
+            6..=8 => 10.0,
+            _ => 20.0,
+        };
+        let rows: Vec<Vec<Option<f64>>> = (0..n)
+            .map(|i| {
+                let jitter = (i % 7) as f64 * 0.01;
+                vec![Some(group(i) + jitter), Some(-group(i) - jitter)]
+            })
+            .collect();
+        let a = segment(&rows, 2, 3, 1).unwrap();
+        assert_eq!(a.segments.len(), n);
+        for (i, &s) in a.segments.iter().enumerate() {
+            let expected = match i % 10 {
+                0..=5 => 1,
+                6..=8 => 2,
+                _ => 3,
+            };
+            assert_eq!(s, expected, "row {i}");
+        }
+        assert!(a.distances.iter().all(|&d| d < 0.1));
     }
 }
