@@ -10,11 +10,12 @@
 //! - a component left without an id gets a new one, 'C' and 12 hex digits of the MD5 of its
 //!   smallest record key, never one an earlier run used.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::mem::size_of;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, StringArray, StructArray};
+use datafusion::arrow::compute::{cast, concat};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue, exec_err};
@@ -121,20 +122,27 @@ impl AggregateUDFImpl for StableIdsFunc {
     }
 }
 
-/// One record's row.
-#[derive(Debug, Clone)]
-struct Row {
-    record: String,
-    component: String,
-    previous: Option<String>,
-    since: Option<String>,
-}
+/// One record's row: its key, its component, its previous id and that id's age.
+type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
 
-/// Collects the rows; the assignment runs once, in `evaluate`.
+/// Collects the input columns as they come (the arrays, not a copy of each value: at a million
+/// customers that was 23 million small strings); the assignment runs once, in `evaluate`.
 #[derive(Debug, Default)]
 pub struct StableIdsAccumulator {
-    rows: Vec<Row>,
+    /// Record, component, previous id and since, batch by batch.
+    chunks: Vec<[ArrayRef; 4]>,
     bytes: usize,
+}
+
+fn strings(a: &ArrayRef) -> Result<Strings<'_>> {
+    Strings::try_new(a, "stable_ids")
+}
+
+/// How `assign` gave out the ids: each row's component, each component's id and since (None
+/// for a new id).
+struct Assignment<'a> {
+    component_of: Vec<usize>,
+    ids: Vec<(String, Option<&'a str>)>,
 }
 
 impl StableIdsAccumulator {
@@ -142,92 +150,100 @@ impl StableIdsAccumulator {
         let [r, c, p, s] = columns else {
             return exec_err!("stable_ids takes four arguments");
         };
-        fn strings(a: &ArrayRef) -> Result<Strings<'_>> {
-            Strings::try_new(a, "stable_ids")
+        for column in columns {
+            strings(column)?;
+            self.bytes += column.get_array_memory_size();
         }
-        let (r, c, p, s) = (strings(r)?, strings(c)?, strings(p)?, strings(s)?);
-        for i in 0..columns[0].len() {
-            let (Some(record), Some(component)) = (r.get(i), c.get(i)) else {
-                continue;
-            };
-            let row = Row {
-                record: record.to_string(),
-                component: component.to_string(),
-                previous: p.get(i).map(str::to_string),
-                since: s.get(i).map(str::to_string),
-            };
-            self.bytes += row.record.len() + row.component.len() + 24;
-            self.rows.push(row);
-        }
+        self.chunks
+            .push([r.clone(), c.clone(), p.clone(), s.clone()]);
         Ok(())
     }
 
-    /// Each record with its customer id and the id's since (None for a new id), by record.
-    pub fn assign(&self) -> Vec<(String, String, Option<String>)> {
-        // Records per component and, per previous id, its age and its records per component.
-        let mut smallest: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut ids: HashMap<&str, (Option<&str>, BTreeMap<&str, usize>)> = HashMap::new();
-        for row in &self.rows {
-            smallest
-                .entry(row.component.as_str())
-                .and_modify(|s| *s = (*s).min(row.record.as_str()))
-                .or_insert(row.record.as_str());
-            if let Some(previous) = &row.previous {
-                let entry = ids
-                    .entry(previous.as_str())
-                    .or_insert((None, BTreeMap::new()));
-                if let Some(since) = row.since.as_deref() {
-                    entry.0 = Some(entry.0.map_or(since, |s| s.min(since)));
+    /// The rows, those without a record or a component left out.
+    fn rows(&self) -> Result<Vec<Row<'_>>> {
+        let mut rows = Vec::with_capacity(self.chunks.iter().map(|c| c[0].len()).sum());
+        for [records, c, p, s] in &self.chunks {
+            let (r, c, p, s) = (strings(records)?, strings(c)?, strings(p)?, strings(s)?);
+            for i in 0..records.len() {
+                if let (Some(record), Some(component)) = (r.get(i), c.get(i)) {
+                    rows.push((record, component, p.get(i), s.get(i)));
                 }
-                *entry.1.entry(row.component.as_str()).or_insert(0) += 1;
             }
         }
-        // Oldest first; an unknown age counts as newest.
-        let mut order: Vec<(&str, Option<&str>)> =
-            ids.iter().map(|(id, (since, _))| (*id, *since)).collect();
-        order.sort_by(|a, b| match (a.1, b.1) {
-            (Some(x), Some(y)) => x.cmp(y).then(a.0.cmp(b.0)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.0.cmp(b.0),
+        Ok(rows)
+    }
+}
+
+/// Give each component its id.
+fn assign<'a>(rows: &[Row<'a>]) -> Assignment<'a> {
+    // The components (numbered as first seen) with their smallest record, and per previous
+    // id its age and its records per component.
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut components: Vec<(&str, &str)> = Vec::new();
+    let mut component_of = Vec::with_capacity(rows.len());
+    let mut ids: HashMap<&str, (Option<&str>, HashMap<usize, usize>)> = HashMap::new();
+    for &(record, component, previous, since) in rows {
+        let c = *index.entry(component).or_insert_with(|| {
+            components.push((component, record));
+            components.len() - 1
         });
-        let mut given: HashMap<&str, (String, Option<String>)> = HashMap::new();
-        for (id, since) in &order {
-            let components = &ids[id].1;
-            // The component with most of its records that has no id yet (ties: smallest).
-            let best = components
-                .iter()
-                .filter(|(c, _)| !given.contains_key(*c))
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
-            if let Some((component, _)) = best {
-                given.insert(component, (id.to_string(), since.map(str::to_string)));
+        let smallest = &mut components[c].1;
+        *smallest = (*smallest).min(record);
+        component_of.push(c);
+        if let Some(previous) = previous {
+            let entry = ids.entry(previous).or_default();
+            if let Some(since) = since {
+                entry.0 = Some(entry.0.map_or(since, |s| s.min(since)));
             }
+            *entry.1.entry(c).or_insert(0) += 1;
         }
-        let used: HashSet<&str> = ids.keys().copied().collect();
-        let mut issued: BTreeSet<String> = BTreeSet::new();
-        for (component, first) in &smallest {
-            if given.contains_key(component) {
-                continue;
-            }
-            let mut id = new_id(first, 0);
-            let mut attempt = 0;
-            while used.contains(id.as_str()) || issued.contains(&id) {
-                attempt += 1;
-                id = new_id(first, attempt);
-            }
-            issued.insert(id.clone());
-            given.insert(component, (id, None));
-        }
-        let mut out: Vec<(String, String, Option<String>)> = self
-            .rows
+    }
+    // Oldest first; an unknown age counts as newest.
+    let mut order: Vec<(&str, Option<&str>)> =
+        ids.iter().map(|(id, (since, _))| (*id, *since)).collect();
+    order.sort_unstable_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => x.cmp(y).then(a.0.cmp(b.0)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.cmp(b.0),
+    });
+    let mut given: Vec<Option<(String, Option<&str>)>> = vec![None; components.len()];
+    for (id, since) in &order {
+        // The component with most of its records that has no id yet (ties: smallest).
+        let best = ids[id]
+            .1
             .iter()
-            .map(|row| {
-                let (id, since) = &given[row.component.as_str()];
-                (row.record.clone(), id.clone(), since.clone())
-            })
-            .collect();
-        out.sort();
-        out
+            .filter(|(c, _)| given[**c].is_none())
+            .max_by(|a, b| {
+                a.1.cmp(b.1)
+                    .then(components[*b.0].0.cmp(components[*a.0].0))
+            });
+        if let Some((&c, _)) = best {
+            given[c] = Some((id.to_string(), *since));
+        }
+    }
+    // New ids, components in order of their names (so that which one of two colliding
+    // digests gets the counter does not depend on the order rows came in).
+    let mut unnamed: Vec<usize> = (0..components.len())
+        .filter(|&c| given[c].is_none())
+        .collect();
+    unnamed.sort_unstable_by(|a, b| components[*a].0.cmp(components[*b].0));
+    let used: HashSet<&str> = ids.keys().copied().collect();
+    let mut issued: HashSet<String> = HashSet::new();
+    for c in unnamed {
+        let first = components[c].1;
+        let mut id = new_id(first, 0);
+        let mut attempt = 0;
+        while used.contains(id.as_str()) || issued.contains(&id) {
+            attempt += 1;
+            id = new_id(first, attempt);
+        }
+        issued.insert(id.clone());
+        given[c] = Some((id, None));
+    }
+    Assignment {
+        component_of,
+        ids: given.into_iter().map(Option::unwrap_or_default).collect(),
     }
 }
 
@@ -248,15 +264,21 @@ impl Accumulator for StableIdsAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let column = |f: &dyn Fn(&Row) -> Option<&str>| -> ArrayRef {
-            Arc::new(StringArray::from_iter(self.rows.iter().map(f)))
-        };
-        Ok(list_state(vec![
-            column(&|r| Some(r.record.as_str())),
-            column(&|r| Some(r.component.as_str())),
-            column(&|r| r.previous.as_deref()),
-            column(&|r| r.since.as_deref()),
-        ]))
+        let mut columns = Vec::with_capacity(4);
+        for i in 0..4 {
+            let parts = self
+                .chunks
+                .iter()
+                .map(|chunk| cast(&chunk[i], &DataType::Utf8))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let parts: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+            columns.push(if parts.is_empty() {
+                Arc::new(StringArray::from(Vec::<Option<&str>>::new())) as ArrayRef
+            } else {
+                concat(&parts)?
+            });
+        }
+        Ok(list_state(columns))
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
@@ -264,22 +286,30 @@ impl Accumulator for StableIdsAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let assigned = self.assign();
+        let rows = self.rows()?;
+        let assignment = assign(&rows);
+        // In record order (then id), whatever order the rows came in.
+        let id_of = |i: usize| &assignment.ids[assignment.component_of[i]];
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            rows[a]
+                .0
+                .cmp(rows[b].0)
+                .then_with(|| id_of(a).cmp(id_of(b)))
+        });
         let records: ArrayRef = Arc::new(StringArray::from_iter_values(
-            assigned.iter().map(|a| a.0.as_str()),
+            order.iter().map(|&i| rows[i].0),
         ));
         let ids: ArrayRef = Arc::new(StringArray::from_iter_values(
-            assigned.iter().map(|a| a.1.as_str()),
+            order.iter().map(|&i| id_of(i).0.as_str()),
         ));
-        let since: ArrayRef = Arc::new(StringArray::from_iter(
-            assigned.iter().map(|a| a.2.as_deref()),
-        ));
+        let since: ArrayRef = Arc::new(StringArray::from_iter(order.iter().map(|&i| id_of(i).1)));
         let structs = StructArray::try_new(out_fields(), vec![records, ids, since], None)?;
         Ok(SingleRowListArrayBuilder::new(Arc::new(structs)).build_list_scalar())
     }
 
     fn size(&self) -> usize {
-        size_of::<Self>() + self.bytes + self.rows.capacity() * size_of::<Row>()
+        size_of::<Self>() + self.bytes + self.chunks.capacity() * size_of::<[ArrayRef; 4]>()
     }
 }
 
@@ -287,17 +317,50 @@ impl Accumulator for StableIdsAccumulator {
 mod tests {
     use super::*;
 
-    fn run(rows: &[(&str, &str, Option<&str>, Option<&str>)]) -> HashMap<String, String> {
+    fn run(rows: &[Row<'_>]) -> HashMap<String, String> {
         let mut acc = StableIdsAccumulator::default();
-        for (r, c, p, s) in rows {
-            acc.rows.push(Row {
-                record: r.to_string(),
-                component: c.to_string(),
-                previous: p.map(str::to_string),
-                since: s.map(str::to_string),
-            });
+        // Two batches, through a partial state, as the engine feeds a final aggregate.
+        let (first, second) = rows.split_at(rows.len() / 2);
+        for part in [first, second] {
+            let column = |f: &dyn Fn(&Row<'_>) -> Option<String>| {
+                Arc::new(StringArray::from_iter(part.iter().map(f))) as ArrayRef
+            };
+            let mut partial = StableIdsAccumulator::default();
+            partial
+                .update_batch(&[
+                    column(&|r| Some(r.0.to_string())),
+                    column(&|r| Some(r.1.to_string())),
+                    column(&|r| r.2.map(str::to_string)),
+                    column(&|r| r.3.map(str::to_string)),
+                ])
+                .unwrap();
+            let state: Vec<ArrayRef> = partial
+                .state()
+                .unwrap()
+                .into_iter()
+                .map(|v| v.to_array().unwrap())
+                .collect();
+            acc.merge_batch(&state).unwrap();
         }
-        acc.assign().into_iter().map(|(r, id, _)| (r, id)).collect()
+        let value = acc.evaluate().unwrap();
+        let ScalarValue::List(list) = value else {
+            panic!("a list")
+        };
+        let structs = list.value(0);
+        let structs = structs.as_any().downcast_ref::<StructArray>().unwrap();
+        let records = structs
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        let ids = structs
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        (0..structs.len())
+            .map(|i| (records.value(i).to_string(), ids.value(i).to_string()))
+            .collect()
     }
 
     #[test]
