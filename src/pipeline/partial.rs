@@ -60,19 +60,7 @@ pub(super) async fn write_partial(build: Build<'_>) -> Result<Incremental> {
     };
     let Some((earlier, published)) = earlier else {
         let rows = write_frame(output, &model.name, version, frame).await?;
-        return Ok(state(
-            version,
-            digest,
-            rows,
-            Vec::new(),
-            LedgerEntry {
-                version: version.to_string(),
-                from: None,
-                to: None,
-                rows,
-                kept_from: None,
-            },
-        ));
+        return Ok(state(version, digest, rows, Vec::new(), None));
     };
     let fresh = frame.filter(rebuild)?;
     let kept = kept_rows(&fresh, published, model, condition)?;
@@ -83,13 +71,7 @@ pub(super) async fn write_partial(build: Build<'_>) -> Result<Incremental> {
         digest,
         rows,
         earlier.ledger.clone(),
-        LedgerEntry {
-            version: version.to_string(),
-            from: None,
-            to: None,
-            rows,
-            kept_from: Some(whole),
-        },
+        Some(whole),
     ))
 }
 
@@ -143,15 +125,23 @@ fn whole_build(earlier: &Incremental) -> String {
         .unwrap_or_default()
 }
 
-/// The model's state after this run: one folder, the run's, and the ledger with `entry`.
+/// The model's state after this run: one folder, the run's, and the ledger with this run's
+/// entry (`kept_from`: the whole build the rows outside the condition come from, none when this
+/// run built it whole).
 fn state(
     version: &str,
     digest: String,
     rows: u64,
     mut ledger: Vec<LedgerEntry>,
-    entry: LedgerEntry,
+    kept_from: Option<String>,
 ) -> Incremental {
-    ledger.push(entry);
+    ledger.push(LedgerEntry {
+        version: version.to_string(),
+        from: None,
+        to: None,
+        rows,
+        kept_from,
+    });
     Incremental {
         kind: PARTIAL.to_string(),
         digest,

@@ -334,13 +334,7 @@ mod tests {
                     column(&|r| r.3.map(str::to_string)),
                 ])
                 .unwrap();
-            let state: Vec<ArrayRef> = partial
-                .state()
-                .unwrap()
-                .into_iter()
-                .map(|v| v.to_array().unwrap())
-                .collect();
-            acc.merge_batch(&state).unwrap();
+            crate::functions::util::merge_partial(&mut acc, &mut partial);
         }
         let value = acc.evaluate().unwrap();
         let ScalarValue::List(list) = value else {
