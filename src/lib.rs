@@ -4,6 +4,7 @@
 //! [`SessionContext`] with information_schema on, every source registered, every c360 SQL
 //! function registered and the published outputs of earlier pipeline runs registered as tables.
 
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod eval;
@@ -23,6 +24,8 @@ pub mod values;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ballista_core::extension::SessionConfigExt;
+use datafusion::execution::SessionState;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -103,12 +106,31 @@ impl Engine {
 }
 
 /// A session configured from the workspace (memory limit, partitions, object stores from the
-/// environment, all c360 functions) with no tables registered yet.
+/// environment, all c360 functions) with no tables registered yet. With `[engine] cluster`
+/// set, plans that read only files run on that Ballista cluster.
 pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
+    let state = session_state(workspace)?;
+    let state = match &workspace.config.engine.cluster {
+        Some(url) => cluster::connect(state, url, workspace)?,
+        None => state,
+    };
+    // After the cluster upgrade, which resets the function lists to DataFusion's.
+    let ctx = SessionContext::new_with_state(state);
+    functions::register_all(&ctx, workspace)?;
+    Ok(ctx)
+}
+
+/// The workspace's session settings and runtime (memory pool, object stores), without c360's
+/// functions or any table.
+pub fn session_state(workspace: &Workspace) -> Result<SessionState> {
     let engine = &workspace.config.engine;
     let mut config = SessionConfig::new()
         .with_information_schema(true)
         .with_batch_size(engine.batch_size);
+    if engine.cluster.is_some() {
+        // Ballista's settings (`ballista.*`) exist before [engine.options] sets them.
+        config = config.upgrade_for_ballista();
+    }
     if let Some(partitions) = engine.target_partitions {
         config = config.with_target_partitions(partitions);
     }
@@ -140,11 +162,7 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     let mut runtime = RuntimeEnvBuilder::new().with_object_store_registry(Arc::new(
         sources::object_stores::EnvObjectStoreRegistry::new(),
     ));
-    if let Some(limit) = &engine.memory_limit {
-        let bytes = config::parse_bytes(limit).map_err(|message| C360Error::Config {
-            file: workspace.root.join(config::CONFIG_FILE),
-            message: format!("[engine] memory_limit: {message}"),
-        })?;
+    if let Some(bytes) = memory_limit_bytes(workspace)? {
         runtime = runtime.with_memory_limit(bytes, 1.0);
     }
     // The pool with a high-water mark in front of the configured one (per-model peaks).
@@ -153,12 +171,22 @@ pub fn session_context(workspace: &Workspace) -> Result<SessionContext> {
     });
     let pool = Arc::new(memory::PeakPool::new(configured));
     runtime = runtime.with_memory_pool(Arc::clone(&pool) as _);
-    let state = SessionStateBuilder::new()
+    Ok(SessionStateBuilder::new()
         .with_config(config.with_extension(pool))
         .with_runtime_env(runtime.build_arc()?)
         .with_default_features()
-        .build();
-    let ctx = SessionContext::new_with_state(state);
-    functions::register_all(&ctx, workspace)?;
-    Ok(ctx)
+        .build())
+}
+
+/// `[engine] memory_limit` in bytes, if set.
+pub fn memory_limit_bytes(workspace: &Workspace) -> Result<Option<usize>> {
+    let Some(limit) = &workspace.config.engine.memory_limit else {
+        return Ok(None);
+    };
+    config::parse_bytes(limit)
+        .map(Some)
+        .map_err(|message| C360Error::Config {
+            file: workspace.root.join(config::CONFIG_FILE),
+            message: format!("[engine] memory_limit: {message}"),
+        })
 }

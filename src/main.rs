@@ -32,6 +32,11 @@ struct Cli {
     #[arg(short, long, global = true, env = "C360_WORKSPACE")]
     workspace: Option<PathBuf>,
 
+    /// Run queries on this Ballista cluster (`df://host:port`, a `c360 scheduler`); overrides
+    /// [engine] cluster.
+    #[arg(long, global = true, env = "C360_CLUSTER")]
+    cluster: Option<String>,
+
     /// Log more (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -111,6 +116,47 @@ enum Command {
         /// Write results to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// A Ballista scheduler for a c360 cluster (`--cluster df://HOST:PORT` sends queries to
+    /// it): every c360 function is known to the sessions it plans in.
+    Scheduler {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port to listen on; 0 picks a free one (the first line of output names it).
+        #[arg(long, default_value_t = c360::cluster::SCHEDULER_PORT)]
+        port: u16,
+        /// Host name executors and clients reach this scheduler by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
+    /// A Ballista executor for a c360 cluster, with every c360 function, the workspace's
+    /// object stores and its memory limit; it registers with the scheduler.
+    Executor {
+        /// The scheduler, HOST:PORT or df://HOST:PORT.
+        #[arg(long, default_value = "localhost:50050")]
+        scheduler: String,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Arrow Flight port (partitions are fetched from it); 0 picks a free one.
+        #[arg(long, default_value_t = c360::cluster::EXECUTOR_PORT)]
+        port: u16,
+        /// gRPC port (the scheduler hands tasks to it); 0 picks a free one.
+        #[arg(long, default_value_t = c360::cluster::EXECUTOR_GRPC_PORT)]
+        grpc_port: u16,
+        /// Host name the scheduler and other executors reach this one by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Folder for shuffle files and spills (default: a new folder in the system's temp).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// Tasks run at once (default: the number of cores).
+        #[arg(long, default_value_t = 0)]
+        slots: usize,
+        /// Memory pool of the executor, e.g. 8GiB (default: [engine] memory_limit).
+        #[arg(long)]
+        memory_limit: Option<String>,
     },
 }
 
@@ -222,15 +268,42 @@ fn init_tracing(verbose: u8, serving: bool) {
 }
 
 fn shell(cli: &Cli, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
-    let dir = workspace_dir(cli)?;
-    let workspace = if dir.join(c360::config::CONFIG_FILE).exists() {
-        Workspace::load(&dir)?
-    } else {
-        Workspace::empty(&dir)
-    };
+    let workspace = open_workspace(&workspace_dir(cli)?, &cli.cluster, Optional::Yes)?;
     let engine = runtime.block_on(Engine::open(&workspace))?;
     c360::shell::repl::run(c360::shell::session::Shell::new(engine), runtime)?;
     Ok(())
+}
+
+/// Whether a folder without c360.toml is a workspace with default settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Optional {
+    Yes,
+    No,
+}
+
+/// The workspace of `dir` (absolute: cluster nodes read the same paths), with `--cluster`
+/// applied.
+fn open_workspace(
+    dir: &std::path::Path,
+    cluster: &Option<String>,
+    optional: Optional,
+) -> anyhow::Result<Workspace> {
+    let mut workspace =
+        if optional == Optional::Yes && !dir.join(c360::config::CONFIG_FILE).exists() {
+            let root = std::path::absolute(dir)
+                .with_context(|| format!("cannot resolve the folder {}", dir.display()))?;
+            Workspace::empty(&root)
+        } else {
+            Workspace::load(dir)?
+        };
+    if let Some(url) = cluster {
+        c360::cluster::scheduler_url(url).map_err(|message| C360Error::Config {
+            file: workspace.root.join(c360::config::CONFIG_FILE),
+            message: format!("--cluster: {message}"),
+        })?;
+        workspace.config.engine.cluster = Some(url.clone());
+    }
+    Ok(workspace)
 }
 
 fn workspace_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
@@ -265,7 +338,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             select,
             full_refresh,
         } => {
-            let workspace = Workspace::load(&dir)?;
+            let workspace = open_workspace(&dir, &cli.cluster, Optional::No)?;
             let engine = Engine::open(&workspace).await?;
             let pool = engine.ctx.runtime_env().memory_pool.clone();
             let progress = pipeline::progress::TerminalProgress::on_stderr(pool)
@@ -288,7 +361,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Serve { addr } => {
-            let workspace = Workspace::load(&dir)?;
+            let workspace = open_workspace(&dir, &cli.cluster, Optional::No)?;
             let running = c360::flight::serve(&workspace, addr.as_deref()).await?;
             let scheme = if running.tls { "grpc+tls" } else { "grpc" };
             // The first line of standard output names the address (tests and scripts read it).
@@ -309,7 +382,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Train { name } => {
-            let workspace = Workspace::load(&dir)?;
+            let workspace = open_workspace(&dir, &cli.cluster, Optional::No)?;
             let engine = Engine::open(&workspace).await?;
             let sql = format!(
                 "SELECT * FROM train_match_model({})",
@@ -323,7 +396,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { what, truth } => {
-            let workspace = Workspace::load(&dir)?;
+            let workspace = open_workspace(&dir, &cli.cluster, Optional::No)?;
             let engine = Engine::open(&workspace).await?;
             let truth = if truth.is_absolute() {
                 truth
@@ -335,6 +408,82 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     print!("{}", c360::eval::identity(&engine, &truth).await?);
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scheduler {
+            bind,
+            port,
+            external_host,
+        } => {
+            let workspace = open_workspace(&dir, &None, Optional::Yes)?;
+            let options = c360::cluster::scheduler::SchedulerOptions {
+                bind,
+                port,
+                external_host,
+            };
+            c360::cluster::scheduler::serve(
+                &workspace,
+                &options,
+                |addr| {
+                    // The first line of standard output names the address.
+                    println!(
+                        "c360 scheduler: listening on df://{addr} (Ballista {}, DataFusion {})",
+                        ballista_core::BALLISTA_VERSION,
+                        datafusion::DATAFUSION_VERSION
+                    );
+                    use std::io::Write as _;
+                    std::io::stdout().flush().ok();
+                },
+                stop_signal(),
+            )
+            .await?;
+            println!("c360 scheduler: stopped");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Executor {
+            scheduler,
+            bind,
+            port,
+            grpc_port,
+            external_host,
+            work_dir,
+            slots,
+            memory_limit,
+        } => {
+            let workspace = open_workspace(&dir, &None, Optional::Yes)?;
+            let memory_limit = memory_limit
+                .map(|text| c360::config::parse_bytes(&text).map(|bytes| bytes as u64))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--memory-limit: {e}"))?;
+            let options = c360::cluster::executor::ExecutorOptions {
+                scheduler,
+                bind,
+                port,
+                grpc_port,
+                external_host,
+                work_dir,
+                slots,
+                memory_limit,
+            };
+            c360::cluster::executor::run(&workspace, &options, |started| {
+                let memory = started.memory_limit.map_or_else(
+                    || "Ballista's default memory pool".to_string(),
+                    |bytes| format!("memory pool {}", c360::memory::human(bytes)),
+                );
+                println!(
+                    "c360 executor: listening on {} (Arrow Flight) and port {} (tasks), \
+                     scheduler {}, {} task slots, {memory}, work folder {}",
+                    started.flight,
+                    started.grpc_port,
+                    started.scheduler,
+                    started.slots,
+                    started.work_dir.display()
+                );
+                use std::io::Write as _;
+                std::io::stdout().flush().ok();
+            })
+            .await?;
+            println!("c360 executor: stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Shell => unreachable!("the shell runs outside dispatch"),
@@ -350,11 +499,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot read SQL file {}", file.display()))?,
                 (None, None) => anyhow::bail!("give the SQL with -c 'SQL' or -f FILE"),
             };
-            let workspace = if dir.join(c360::config::CONFIG_FILE).exists() {
-                Workspace::load(&dir)?
-            } else {
-                Workspace::empty(&dir)
-            };
+            let workspace = open_workspace(&dir, &cli.cluster, Optional::Yes)?;
             let engine = Engine::open(&workspace).await?;
             let sink = match &output {
                 Some(path) => Sink::File(path),

@@ -148,6 +148,10 @@ pub struct EngineConfig {
     /// `"datafusion.execution.parquet.compression" = "snappy"`.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// A Ballista scheduler (`df://host:port`) to run queries on; unset runs them embedded.
+    /// The global `--cluster` flag (or `C360_CLUSTER`) overrides it.
+    #[serde(default)]
+    pub cluster: Option<String>,
 }
 
 impl EngineConfig {
@@ -177,6 +181,7 @@ impl Default for EngineConfig {
             max_statement_bytes: default_max_statement_bytes(),
             max_expression_depth: default_max_expression_depth(),
             options: BTreeMap::new(),
+            cluster: None,
         }
     }
 }
@@ -518,6 +523,9 @@ impl ModelConfig {
 impl Config {
     /// Checks serde cannot express; the message names the key and what is expected.
     fn validate(&self) -> std::result::Result<(), String> {
+        if let Some(url) = &self.engine.cluster {
+            crate::cluster::scheduler_url(url).map_err(|e| format!("[engine] cluster: {e}"))?;
+        }
         for (name, schedule) in &self.schedules {
             parse_cron(&schedule.cron).map_err(|e| format!("[schedules.{name}] cron: {e}"))?;
         }

@@ -95,15 +95,23 @@ pub struct Outcome {
     pub peak_pool: usize,
     /// The process's peak resident memory while it built (bytes; Linux only).
     pub peak_resident: Option<u64>,
+    /// With `[engine] cluster`: how many of its queries ran on the cluster (0: all here).
+    pub cluster_jobs: Option<usize>,
 }
 
 impl Outcome {
     /// Its peak memory as the summary shows it: `pool 1.2 GiB  rss 2.0 GiB`.
     fn memory(&self) -> String {
         let pool = format!("pool {:>9}", human(self.peak_pool as u64));
-        match self.peak_resident {
+        let memory = match self.peak_resident {
             Some(rss) => format!("{pool}  rss {:>9}", human(rss)),
             None => pool,
+        };
+        match self.cluster_jobs {
+            None => memory,
+            Some(0) => format!("{memory}  ran here"),
+            Some(1) => format!("{memory}  ran on the cluster (1 job)"),
+            Some(jobs) => format!("{memory}  ran on the cluster ({jobs} jobs)"),
         }
     }
 }
@@ -284,6 +292,7 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
     let due_below = scheduled_due_downstream(&selected, &workspace.config.models, &keeping);
     for model in &selected {
         let model_started = Instant::now();
+        let jobs_before = crate::cluster::jobs(&engine.ctx);
         if let Some(p) = progress {
             p.model_started(&model.name);
         }
@@ -350,6 +359,8 @@ pub async fn run(engine: &Engine, options: &RunOptions) -> Result<RunSummary> {
             seconds: model_started.elapsed().as_secs_f64(),
             peak_pool: peaks.as_ref().map_or(0, |p| p.peak()),
             peak_resident: memory::resident_peak(),
+            cluster_jobs: jobs_before
+                .map(|before| crate::cluster::jobs(&engine.ctx).unwrap_or(before) - before),
         });
     }
 

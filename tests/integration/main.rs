@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cadence;
+mod cluster;
 mod common;
 mod config;
 mod descriptive;

@@ -1,0 +1,132 @@
+//! `c360 executor`: Ballista's executor with every c360 function in its registry, c360's
+//! object stores (s3/gs/az/http from the environment) in every task's runtime, and the
+//! workspace's memory limit as its memory pool.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::SessionConfig;
+
+use super::scheduler::MAX_MESSAGE_BYTES;
+use crate::config::Workspace;
+use crate::error::{C360Error, Result};
+use crate::sources::object_stores::EnvObjectStoreRegistry;
+
+/// How the executor is reached and what it offers.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// The scheduler, `host:port` or `df://host:port`.
+    pub scheduler: String,
+    /// Address to bind.
+    pub bind: String,
+    /// Arrow Flight port (other executors and clients fetch partitions there); 0 picks one.
+    pub port: u16,
+    /// gRPC port (the scheduler hands tasks there); 0 picks one.
+    pub grpc_port: u16,
+    /// Host name the scheduler and other executors reach this executor by (default: `bind`).
+    pub external_host: Option<String>,
+    /// Folder for shuffle files and spills (default: a new folder under the system's temp).
+    pub work_dir: Option<PathBuf>,
+    /// Tasks run at once (default: the number of cores).
+    pub slots: usize,
+    /// Memory pool in bytes shared by the tasks (default: the workspace's
+    /// `[engine] memory_limit`, else Ballista's share of the machine's memory).
+    pub memory_limit: Option<u64>,
+}
+
+/// What a started executor reports on its first line.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// `bind:port` of the Arrow Flight service.
+    pub flight: String,
+    /// The gRPC port.
+    pub grpc_port: u16,
+    /// `host:port` of the scheduler.
+    pub scheduler: String,
+    /// Task slots.
+    pub slots: usize,
+    /// The memory pool, when bounded.
+    pub memory_limit: Option<u64>,
+    /// The work folder.
+    pub work_dir: PathBuf,
+}
+
+/// Run until SIGTERM, Ctrl-C or the scheduler's stop request; `ready` is told where it
+/// listens before it connects.
+pub async fn run(
+    workspace: &Workspace,
+    options: &ExecutorOptions,
+    ready: impl FnOnce(&Started),
+) -> Result<()> {
+    let (scheduler_host, scheduler_port) = super::scheduler_host_port(&options.scheduler)
+        .map_err(|message| C360Error::Query(format!("c360 executor --scheduler: {message}")))?;
+    let state = super::workspace_state(workspace)?;
+    let memory_limit = match options.memory_limit {
+        Some(bytes) => Some(bytes),
+        None => crate::memory_limit_bytes(workspace)?.map(|bytes| bytes as u64),
+    };
+    let port = super::pick_port(&options.bind, options.port)?;
+    let grpc_port = super::pick_port(&options.bind, options.grpc_port)?;
+    let (work_dir, made_work_dir) = match &options.work_dir {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("c360-executor-{}-{grpc_port}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&work_dir).map_err(|e| {
+        C360Error::Query(format!(
+            "c360 executor: cannot create the work folder {}: {e}; pass --work-dir",
+            work_dir.display()
+        ))
+    })?;
+    let slots = if options.slots == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.slots
+    };
+    let registry = Arc::new(EnvObjectStoreRegistry::new());
+    let temp = work_dir.clone();
+    let config = ExecutorProcessConfig {
+        bind_host: options.bind.clone(),
+        external_host: options.external_host.clone(),
+        port,
+        grpc_port,
+        scheduler_host: scheduler_host.clone(),
+        scheduler_port,
+        // An executor started with its scheduler waits for it instead of failing.
+        scheduler_connect_timeout_seconds: 30,
+        vcores: slots,
+        work_dir: Some(work_dir.display().to_string()),
+        grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        memory_pool_size: memory_limit,
+        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
+        override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| {
+            let runtime = RuntimeEnvBuilder::new()
+                .with_object_store_registry(Arc::clone(&registry) as _)
+                .with_temp_file_path(temp.clone())
+                .build()?;
+            Ok(Arc::new(runtime))
+        })),
+        ..ExecutorProcessConfig::default()
+    };
+    ready(&Started {
+        flight: format!("{}:{port}", options.bind),
+        grpc_port,
+        scheduler: format!("{scheduler_host}:{scheduler_port}"),
+        slots,
+        memory_limit,
+        work_dir: work_dir.clone(),
+    });
+    let outcome = start_executor_process(Arc::new(config))
+        .await
+        .map_err(|e| C360Error::Query(format!("c360 executor: {e}")));
+    if made_work_dir {
+        std::fs::remove_dir_all(&work_dir).ok();
+    }
+    outcome
+}
