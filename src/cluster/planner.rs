@@ -30,6 +30,8 @@ use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion_proto::protobuf::LogicalPlanNode;
 
+use crate::functions::registry::{self, Names};
+
 /// Plans a query for the cluster or for this process (see the module documentation).
 pub struct HybridPlanner {
     remote: Arc<Remote>,
@@ -162,6 +164,10 @@ pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
             LogicalPlan::Union(_) => remote = false,
             _ => {}
         }
+        // A model-scoring function reads its model file where it runs; a model trained earlier
+        // in the same run is only staged on this process, so scoring stays here (never a stale
+        // or missing copy on an executor).
+        remote &= !scores_a_model(node);
         Ok(if remote {
             TreeNodeRecursion::Continue
         } else {
@@ -169,6 +175,25 @@ pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
         })
     })?;
     Ok(remote && scans > 0)
+}
+
+/// Whether an expression of `node` calls a function that scores a saved model.
+fn scores_a_model(node: &LogicalPlan) -> bool {
+    let mut found = false;
+    for expr in node.expressions() {
+        expr.apply(|e| {
+            if let Expr::ScalarFunction(call) = e
+                && registry::entry(call.name())
+                    .is_some_and(|entry| entry.first_argument == Names::ScoredModel)
+            {
+                found = true;
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .ok();
+    }
+    found
 }
 
 /// `plan` with each largest part that can run on the cluster replaced by a [`RemoteNode`].

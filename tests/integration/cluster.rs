@@ -43,6 +43,7 @@ fn cluster() -> &'static Cluster {
 fn start_cluster() -> Cluster {
     let dir: &'static TempDir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
     let root = dir.path().join("workspace");
+    std::fs::create_dir_all(&root).expect("mkdir");
     for part in ["c360.toml", "sql", "data", "models"] {
         copy_tree(&repo().join(part), &root.join(part));
     }
