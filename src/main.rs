@@ -218,6 +218,13 @@ fn run_main(cli: Cli) -> ExitCode {
     }
 }
 
+/// The last line of a server; standard output may be gone by then (a closed pipe), which is
+/// no reason to fail.
+fn say_stopped(line: &str) {
+    use std::io::Write as _;
+    writeln!(std::io::stdout(), "{line}").ok();
+}
+
 /// SIGINT (Ctrl-C) or SIGTERM, whichever comes first.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -437,7 +444,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 stop_signal(),
             )
             .await?;
-            println!("c360 scheduler: stopped");
+            say_stopped("c360 scheduler: stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Executor {
@@ -483,7 +490,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::io::stdout().flush().ok();
             })
             .await?;
-            println!("c360 executor: stopped");
+            say_stopped("c360 executor: stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Shell => unreachable!("the shell runs outside dispatch"),
