@@ -119,45 +119,10 @@ enum Command {
     },
     /// A Ballista scheduler for a c360 cluster (`--cluster df://HOST:PORT` sends queries to
     /// it): every c360 function is known to the sessions it plans in.
-    Scheduler {
-        /// Address to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// Port to listen on; 0 picks a free one (the first line of output names it).
-        #[arg(long, default_value_t = c360::cluster::SCHEDULER_PORT)]
-        port: u16,
-        /// Host name executors and clients reach this scheduler by (default: --bind).
-        #[arg(long)]
-        external_host: Option<String>,
-    },
+    Scheduler(c360::cluster::scheduler::SchedulerOptions),
     /// A Ballista executor for a c360 cluster, with every c360 function, the workspace's
     /// object stores and its memory limit; it registers with the scheduler.
-    Executor {
-        /// The scheduler, HOST:PORT or df://HOST:PORT.
-        #[arg(long, default_value = "localhost:50050")]
-        scheduler: String,
-        /// Address to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// Arrow Flight port (partitions are fetched from it); 0 picks a free one.
-        #[arg(long, default_value_t = c360::cluster::EXECUTOR_PORT)]
-        port: u16,
-        /// gRPC port (the scheduler hands tasks to it); 0 picks a free one.
-        #[arg(long, default_value_t = c360::cluster::EXECUTOR_GRPC_PORT)]
-        grpc_port: u16,
-        /// Host name the scheduler and other executors reach this one by (default: --bind).
-        #[arg(long)]
-        external_host: Option<String>,
-        /// Folder for shuffle files and spills (default: a new folder in the system's temp).
-        #[arg(long)]
-        work_dir: Option<PathBuf>,
-        /// Tasks run at once (default: the number of cores).
-        #[arg(long, default_value_t = 0)]
-        slots: usize,
-        /// Memory pool of the executor, e.g. 8GiB (default: [engine] memory_limit).
-        #[arg(long)]
-        memory_limit: Option<String>,
-    },
+    Executor(c360::cluster::executor::ExecutorOptions),
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -417,17 +382,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scheduler {
-            bind,
-            port,
-            external_host,
-        } => {
+        Command::Scheduler(options) => {
             let workspace = open_workspace(&dir, &None, Optional::Yes)?;
-            let options = c360::cluster::scheduler::SchedulerOptions {
-                bind,
-                port,
-                external_host,
-            };
             c360::cluster::scheduler::serve(
                 &workspace,
                 &options,
@@ -447,31 +403,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             say_stopped("c360 scheduler: stopped");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Executor {
-            scheduler,
-            bind,
-            port,
-            grpc_port,
-            external_host,
-            work_dir,
-            slots,
-            memory_limit,
-        } => {
+        Command::Executor(options) => {
             let workspace = open_workspace(&dir, &None, Optional::Yes)?;
-            let memory_limit = memory_limit
-                .map(|text| c360::config::parse_bytes(&text).map(|bytes| bytes as u64))
-                .transpose()
-                .map_err(|e| anyhow::anyhow!("--memory-limit: {e}"))?;
-            let options = c360::cluster::executor::ExecutorOptions {
-                scheduler,
-                bind,
-                port,
-                grpc_port,
-                external_host,
-                work_dir,
-                slots,
-                memory_limit,
-            };
             c360::cluster::executor::run(&workspace, &options, |started| {
                 let memory = started.memory_limit.map_or_else(
                     || "Ballista's default memory pool".to_string(),

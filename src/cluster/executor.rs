@@ -15,26 +15,39 @@ use crate::config::Workspace;
 use crate::error::{C360Error, Result};
 use crate::sources::object_stores::EnvObjectStoreRegistry;
 
-/// How the executor is reached and what it offers.
-#[derive(Debug, Clone)]
+/// How the executor is reached and what it offers (the flags of `c360 executor`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct ExecutorOptions {
-    /// The scheduler, `host:port` or `df://host:port`.
+    /// The scheduler, HOST:PORT or df://HOST:PORT.
+    #[arg(long, default_value = "localhost:50050")]
     pub scheduler: String,
     /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
-    /// Arrow Flight port (other executors and clients fetch partitions there); 0 picks one.
+    /// Arrow Flight port (partitions are fetched from it); 0 picks a free one.
+    #[arg(long, default_value_t = super::EXECUTOR_PORT)]
     pub port: u16,
-    /// gRPC port (the scheduler hands tasks there); 0 picks one.
+    /// gRPC port (the scheduler hands tasks to it); 0 picks a free one.
+    #[arg(long, default_value_t = super::EXECUTOR_GRPC_PORT)]
     pub grpc_port: u16,
-    /// Host name the scheduler and other executors reach this executor by (default: `bind`).
+    /// Host name the scheduler and other executors reach this one by (default: --bind).
+    #[arg(long)]
     pub external_host: Option<String>,
-    /// Folder for shuffle files and spills (default: a new folder under the system's temp).
+    /// Folder for shuffle files and spills (default: a new folder in the system's temp).
+    #[arg(long)]
     pub work_dir: Option<PathBuf>,
     /// Tasks run at once (default: the number of cores).
+    #[arg(long, default_value_t = 0)]
     pub slots: usize,
-    /// Memory pool in bytes shared by the tasks (default: the workspace's
-    /// `[engine] memory_limit`, else Ballista's share of the machine's memory).
+    /// Memory pool of the executor, e.g. 8GiB (default: [engine] memory_limit, else
+    /// Ballista's share of the machine's memory).
+    #[arg(long, value_parser = memory_limit)]
     pub memory_limit: Option<u64>,
+}
+
+/// `--memory-limit` in bytes.
+fn memory_limit(text: &str) -> std::result::Result<u64, String> {
+    crate::config::parse_bytes(text).map(|bytes| bytes as u64)
 }
 
 /// What a started executor reports on its first line.

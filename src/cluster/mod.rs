@@ -71,7 +71,8 @@ pub fn workspace_state(workspace: &Workspace) -> Result<SessionState> {
 /// How many plans the session of `ctx` has sent to a cluster; `None` when it is not a cluster
 /// client.
 pub fn jobs(ctx: &SessionContext) -> Option<usize> {
-    ctx.state()
+    ctx.state_ref()
+        .read()
         .config()
         .get_extension::<planner::Jobs>()
         .map(|jobs| jobs.count())

@@ -135,7 +135,8 @@ impl QueryPlanner for HybridPlanner {
 
 /// Whether `plan` can run on the cluster: it scans at least one table, every table it scans
 /// (subqueries included) is a file table outside `information_schema`, and it has no node
-/// that only this process can run (writes, DDL, extensions, recursive queries).
+/// that only this process can run (writes, DDL, extensions, recursive queries), no union and
+/// no call of a model-scoring function (both explained below).
 pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
     let mut scans = 0usize;
     let mut remote = true;

@@ -17,14 +17,17 @@ use crate::error::{C360Error, Result};
 /// a plan that carries many files or a task status with big metrics passes it).
 pub const MAX_MESSAGE_BYTES: u32 = 256 << 20;
 
-/// Where the scheduler listens.
-#[derive(Debug, Clone)]
+/// Where the scheduler listens (the flags of `c360 scheduler`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct SchedulerOptions {
     /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
-    /// Port to bind; 0 picks a free one.
+    /// Port to listen on; 0 picks a free one (the first line of output names it).
+    #[arg(long, default_value_t = super::SCHEDULER_PORT)]
     pub port: u16,
-    /// Host name executors and clients reach this scheduler by (default: `bind`).
+    /// Host name executors and clients reach this scheduler by (default: --bind).
+    #[arg(long)]
     pub external_host: Option<String>,
 }
 

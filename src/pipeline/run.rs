@@ -103,15 +103,19 @@ impl Outcome {
     /// Its peak memory as the summary shows it: `pool 1.2 GiB  rss 2.0 GiB`.
     fn memory(&self) -> String {
         let pool = format!("pool {:>9}", human(self.peak_pool as u64));
-        let memory = match self.peak_resident {
+        match self.peak_resident {
             Some(rss) => format!("{pool}  rss {:>9}", human(rss)),
             None => pool,
-        };
+        }
+    }
+
+    /// Where it ran, as the summary shows it after its memory (only for a cluster client).
+    fn place(&self) -> String {
         match self.cluster_jobs {
-            None => memory,
-            Some(0) => format!("{memory}  ran here"),
-            Some(1) => format!("{memory}  ran on the cluster (1 job)"),
-            Some(jobs) => format!("{memory}  ran on the cluster ({jobs} jobs)"),
+            None => String::new(),
+            Some(0) => "  ran here".to_string(),
+            Some(1) => "  ran on the cluster (1 job)".to_string(),
+            Some(jobs) => format!("  ran on the cluster ({jobs} jobs)"),
         }
     }
 }
@@ -180,11 +184,12 @@ impl RunSummary {
         for o in &self.outcomes {
             let line = match &o.status {
                 Status::Ok { rows } => format!(
-                    "  ok       {:width$}  {:>12} rows  {:>7.2}s  {}",
+                    "  ok       {:width$}  {:>12} rows  {:>7.2}s  {}{}",
                     o.model,
                     group_digits(*rows),
                     o.seconds,
-                    o.memory()
+                    o.memory(),
+                    o.place()
                 ),
                 Status::Failed { error } => {
                     format!("  FAILED   {:width$}  {error}", o.model)
