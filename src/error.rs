@@ -75,8 +75,80 @@ pub fn strip_context(e: &DataFusionError) -> String {
         parts.push(context.clone());
         current = inner;
     }
-    parts.push(current.to_string());
+    let innermost = current.to_string();
+    parts.push(cluster_message(&innermost).unwrap_or(innermost));
     parts.join(": ")
+}
+
+/// Whether `e` is a failure of the cluster (a gRPC status from the scheduler, or no
+/// connection to it) rather than of the query's files or SQL.
+pub fn is_cluster_failure(e: &DataFusionError) -> bool {
+    let text = e.to_string();
+    CLUSTER_FAILURES.iter().any(|sign| text.contains(sign))
+}
+
+/// What Ballista's messages of a failed connection or a gRPC status contain.
+const CLUSTER_FAILURES: [&str; 5] = [
+    "Status { code: ",
+    "tonic::transport::Error",
+    "h2 protocol error",
+    "Error connecting to Ballista scheduler or executor",
+    "Shuffle fetch partition error",
+];
+
+/// A cluster's failure as a person reads it. Ballista hands on the scheduler's gRPC status in
+/// its debug form (`Status { code: Internal, message: "...", metadata: ... }`, the message
+/// often a `DataFusionError(Execution("..."))` in debug form again); this keeps the innermost
+/// message. `None` when `text` is not such a failure.
+fn cluster_message(text: &str) -> Option<String> {
+    if text.contains("h2 protocol error") || text.contains("Shuffle fetch partition error") {
+        return Some(
+            "the connection to an executor of the cluster broke while a result was read from \
+             it (the executor may have stopped)"
+                .to_string(),
+        );
+    }
+    if text.contains("tonic::transport::Error") {
+        let why = if text.contains("ConnectionRefused") {
+            "connection refused"
+        } else {
+            "the connection failed"
+        };
+        return Some(format!(
+            "the cluster's scheduler cannot be reached ({why}); is `c360 scheduler` still \
+             running there?"
+        ));
+    }
+    let (_, rest) = text.split_once("Status { code: ")?;
+    let (_, quoted) = rest.split_once("message: \"")?;
+    let mut message = debug_string(quoted);
+    while let Some((_, inner)) = message.split_once("DataFusionError(") {
+        let Some((_, quoted)) = inner.split_once("(\"") else {
+            break;
+        };
+        message = debug_string(quoted);
+    }
+    Some(format!("the cluster failed the query: {message}"))
+}
+
+/// The Rust debug-escaped string that starts `text` (after its opening quote), unescaped, up
+/// to its closing quote.
+fn debug_string(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A statement that did not parse, in the parser's own words (without the wrapping of
@@ -124,7 +196,28 @@ fn with_position(message: &str, sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::strip_context;
+    use datafusion::error::DataFusionError;
     use datafusion::sql::parser::DFParser;
+
+    #[test]
+    fn a_cluster_status_reads_as_its_innermost_message() {
+        let e = DataFusionError::Execution(
+            r#"Status { code: Internal, message: "Failed to create SessionContext: DataFusionError(Execution(\"c360 scheduler 0.1.0 refuses a job\"))", metadata: MetadataMap { headers: {} }, source: None }"#
+                .to_string(),
+        );
+        assert_eq!(
+            strip_context(&e),
+            "the cluster failed the query: c360 scheduler 0.1.0 refuses a job"
+        );
+        let refused = DataFusionError::Execution(
+            "tonic::transport::Error(Transport, ConnectError(ConnectError(\"tcp connect \
+             error\", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused }))"
+                .to_string(),
+        );
+        assert!(strip_context(&refused).contains("connection refused"));
+        assert!(super::is_cluster_failure(&refused));
+    }
 
     #[test]
     fn parser_errors_point_at_their_column() {

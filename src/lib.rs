@@ -129,7 +129,7 @@ pub fn session_state(workspace: &Workspace) -> Result<SessionState> {
         .with_batch_size(engine.batch_size);
     if engine.cluster.is_some() {
         // Ballista's settings (`ballista.*`) exist before [engine.options] sets them.
-        config = config.upgrade_for_ballista();
+        config = cluster::version::stamped(config.upgrade_for_ballista());
     }
     if let Some(partitions) = engine.target_partitions {
         config = config.with_target_partitions(partitions);

@@ -405,7 +405,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Executor(options) => {
             let workspace = open_workspace(&dir, &None, Optional::Yes)?;
-            c360::cluster::executor::run(&workspace, &options, |started| {
+            let tasks = c360::cluster::executor::run(&workspace, &options, |started| {
                 let memory = started.memory_limit.map_or_else(
                     || "Ballista's default memory pool".to_string(),
                     |bytes| format!("memory pool {}", c360::memory::human(bytes)),
@@ -423,7 +423,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::io::stdout().flush().ok();
             })
             .await?;
-            say_stopped("c360 executor: stopped");
+            say_stopped(&format!("c360 executor: stopped after {tasks} tasks"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Shell => unreachable!("the shell runs outside dispatch"),

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -14,6 +15,9 @@ use super::scheduler::MAX_MESSAGE_BYTES;
 use crate::config::Workspace;
 use crate::error::{C360Error, Result};
 use crate::sources::object_stores::EnvObjectStoreRegistry;
+
+/// Seconds between the executor's heartbeats to the scheduler.
+const HEARTBEAT_SECONDS: u64 = 3;
 
 /// How the executor is reached and what it offers (the flags of `c360 executor`).
 #[derive(Debug, Clone, clap::Args)]
@@ -43,6 +47,9 @@ pub struct ExecutorOptions {
     /// Ballista's share of the machine's memory).
     #[arg(long, value_parser = memory_limit)]
     pub memory_limit: Option<u64>,
+    /// Print no line per task run.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `--memory-limit` in bytes.
@@ -68,12 +75,12 @@ pub struct Started {
 }
 
 /// Run until SIGTERM, Ctrl-C or the scheduler's stop request; `ready` is told where it
-/// listens before it connects.
+/// listens before it connects. Returns how many tasks it ran.
 pub async fn run(
     workspace: &Workspace,
     options: &ExecutorOptions,
     ready: impl FnOnce(&Started),
-) -> Result<()> {
+) -> Result<usize> {
     let (scheduler_host, scheduler_port) = super::scheduler_host_port(&options.scheduler)
         .map_err(|message| C360Error::Query(format!("c360 executor --scheduler: {message}")))?;
     let state = super::workspace_state(workspace)?;
@@ -103,6 +110,9 @@ pub async fn run(
     };
     let registry = Arc::new(EnvObjectStoreRegistry::new());
     let temp = work_dir.clone();
+    let defaults = ExecutorProcessConfig::default();
+    let tasks = Arc::new(AtomicUsize::new(0));
+    let engine = super::tasks::C360Engine::new(Arc::clone(&tasks), !options.quiet);
     let config = ExecutorProcessConfig {
         bind_host: options.bind.clone(),
         external_host: options.external_host.clone(),
@@ -113,11 +123,16 @@ pub async fn run(
         // An executor started with its scheduler waits for it instead of failing.
         scheduler_connect_timeout_seconds: 30,
         vcores: slots,
+        // Often enough for the scheduler's executor timeout (20 s by default) to notice a lost
+        // executor in seconds rather than Ballista's default minutes.
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         work_dir: Some(work_dir.display().to_string()),
         grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         memory_pool_size: memory_limit,
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
+        override_config_producer: Some(Arc::new(super::version::receiving)),
+        override_execution_engine: Some(Arc::new(engine)),
         override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| {
             let runtime = RuntimeEnvBuilder::new()
                 .with_object_store_registry(Arc::clone(&registry) as _)
@@ -125,7 +140,7 @@ pub async fn run(
                 .build()?;
             Ok(Arc::new(runtime))
         })),
-        ..ExecutorProcessConfig::default()
+        ..defaults
     };
     ready(&Started {
         flight: format!("{}:{port}", options.bind),
@@ -141,5 +156,5 @@ pub async fn run(
     if made_work_dir {
         std::fs::remove_dir_all(&work_dir).ok();
     }
-    outcome
+    outcome.map(|()| tasks.load(Ordering::Relaxed))
 }

@@ -10,12 +10,16 @@
 pub mod executor;
 pub mod planner;
 pub mod scheduler;
+mod tasks;
+pub mod version;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
+use std::time::Duration;
 
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::planner::BallistaQueryPlanner;
+use datafusion::common::DataFusionError;
 use datafusion::execution::SessionState;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -79,8 +83,12 @@ pub fn jobs(ctx: &SessionContext) -> Option<usize> {
 }
 
 /// `template` (a [`workspace_state`]) with a client's session settings: what the scheduler
-/// plans a client's query in.
-pub fn state_for_client(template: &SessionState, config: SessionConfig) -> SessionState {
+/// plans a client's query in. A client of another c360 version is refused.
+pub fn state_for_client(
+    template: &SessionState,
+    config: SessionConfig,
+) -> datafusion::common::Result<SessionState> {
+    version::check(&config, "c360 scheduler").map_err(DataFusionError::Execution)?;
     let mut config = config;
     if let Some(store) = template
         .config()
@@ -88,9 +96,9 @@ pub fn state_for_client(template: &SessionState, config: SessionConfig) -> Sessi
     {
         config = config.with_extension(store);
     }
-    SessionStateBuilder::new_from_existing(template.clone())
+    Ok(SessionStateBuilder::new_from_existing(template.clone())
         .with_config(config)
-        .build()
+        .build())
 }
 
 /// `state` turned into a client of the scheduler at `url` (`df://host:port`): plans that read
@@ -101,6 +109,7 @@ pub fn connect(state: SessionState, url: &str, workspace: &Workspace) -> Result<
         file: workspace.root.join(config::CONFIG_FILE),
         message: format!("[engine] cluster (or --cluster): {message}"),
     })?;
+    reachable(url).map_err(C360Error::Query)?;
     let config = state.config().clone().upgrade_for_ballista();
     let remote = BallistaQueryPlanner::<LogicalPlanNode>::with_extension(
         scheduler.clone(),
@@ -118,6 +127,32 @@ pub fn connect(state: SessionState, url: &str, workspace: &Workspace) -> Result<
     state
         .upgrade_for_ballista(scheduler)
         .map_err(|e| C360Error::Query(format!("cannot connect to the cluster at {url}: {e}")))
+}
+
+/// How long a client waits for the scheduler to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `Ok` when something accepts connections at the scheduler's address of `url`; otherwise
+/// what failed, naming the address, within [`CONNECT_TIMEOUT`] per address.
+fn reachable(url: &str) -> std::result::Result<(), String> {
+    let (host, port) = scheduler_host_port(url)?;
+    let fail = |why: String| {
+        format!(
+            "cluster {url}: {why}; start `c360 scheduler` there, or fix [engine] cluster \
+             (or --cluster)"
+        )
+    };
+    let addrs = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| fail(format!("cannot resolve {host}: {e}")))?;
+    let mut failure = format!("{host} has no address");
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+            Ok(_) => return Ok(()),
+            Err(e) => failure = format!("no scheduler answers at {addr}: {e}"),
+        }
+    }
+    Err(fail(failure))
 }
 
 /// `port`, or when it is 0 a free port of `host` (bound, read back, released).

@@ -17,6 +17,9 @@ use crate::error::{C360Error, Result};
 /// a plan that carries many files or a task status with big metrics passes it).
 pub const MAX_MESSAGE_BYTES: u32 = 256 << 20;
 
+/// How often the scheduler looks for executors whose heartbeat stopped.
+const EXPIRY_CHECK_SECONDS: u64 = 5;
+
 /// Where the scheduler listens (the flags of `c360 scheduler`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SchedulerOptions {
@@ -29,6 +32,10 @@ pub struct SchedulerOptions {
     /// Host name executors and clients reach this scheduler by (default: --bind).
     #[arg(long)]
     pub external_host: Option<String>,
+    /// Seconds without a heartbeat after which an executor counts as lost and its tasks run
+    /// elsewhere (executors beat every few seconds; Ballista's default is 180).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(10..))]
+    pub executor_timeout: u64,
 }
 
 /// Serve until `stop` completes; `ready` is told the bound address first.
@@ -59,10 +66,14 @@ pub async fn serve(
         )
         .with_port(addr.port())
         .with_grpc_client_max_message_size(MAX_MESSAGE_BYTES)
+        .with_override_config_producer(Arc::new(super::version::receiving))
         .with_override_session_builder(Arc::new(move |config| {
-            Ok(super::state_for_client(&template, config))
+            super::state_for_client(&template, config)
         }));
     config.bind_host = options.bind.clone();
+    config.executor_timeout_seconds = options.executor_timeout;
+    config.expire_dead_executor_interval_seconds = EXPIRY_CHECK_SECONDS;
+    config.no_executors_grace_period_seconds = options.executor_timeout;
     config.grpc_server_max_decoding_message_size = MAX_MESSAGE_BYTES;
     config.grpc_server_max_encoding_message_size = MAX_MESSAGE_BYTES;
     config

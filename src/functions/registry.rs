@@ -188,13 +188,15 @@ pub const ENTRIES: &[Entry] = &[
     matching(
         "match_pairs",
         match_tables::PAIRS_USAGE,
-        "SELECT left_key, right_key, match_probability FROM match_pairs('identity') LIMIT 5",
+        "SELECT left_key, right_key, match_probability FROM match_pairs('identity') \
+         ORDER BY left_key, right_key LIMIT 5",
     ),
     table(
         "previous_customer_ids",
         &[],
         match_tables::PREVIOUS_IDS_USAGE,
-        "SELECT record_key, customer_id FROM previous_customer_ids('identity_graph') LIMIT 5",
+        "SELECT record_key, customer_id FROM previous_customer_ids('identity_graph') \
+         ORDER BY record_key LIMIT 5",
     ),
     // journey
     aggregate("window_funnel"),

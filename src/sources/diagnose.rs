@@ -76,6 +76,10 @@ pub async fn scan_per_file(
     for meta in &files {
         let (url, shown) = file_url(root, &source.url, meta)?;
         if let Err(e) = scan_file(ctx, source, url).await {
+            if crate::error::is_cluster_failure(&e) {
+                // Not the file's fault; the query's own error says what failed.
+                return None;
+            }
             return Some(format!(
                 "file {shown}: {}",
                 reader_message(&strip_context(&e))

@@ -10,7 +10,7 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use super::common::open_sample;
 
 /// A documentation example split into its statement and the result table it shows (if any).
-fn split_example(example: &str) -> (String, Option<String>) {
+pub fn split_example(example: &str) -> (String, Option<String>) {
     let mut sql = Vec::new();
     let mut table = Vec::new();
     for line in example.lines() {
@@ -33,7 +33,7 @@ fn split_example(example: &str) -> (String, Option<String>) {
 }
 
 /// (name, example) of every function of the registry.
-fn examples() -> Vec<(String, String)> {
+pub fn examples() -> Vec<(String, String)> {
     let mut examples: Vec<(String, String)> = functions::documentation(&Homes::placeholder())
         .into_iter()
         .map(|(name, doc)| {

@@ -129,7 +129,7 @@ fn exact_term<'a>(
       l.birth_date, r.birth_date)['match_probability'] AS p
   FROM identity_records l JOIN identity_records r
     ON l.email_std = r.email_std AND l.record_key < r.record_key
-  LIMIT 5;
+  ORDER BY 1, 2 LIMIT 5;
 ```"#,
     argument(
         name = "name",

@@ -62,7 +62,7 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     web_90d, web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed, tickets,
     tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial, subscribed, cancelled,
     cancelled_90d), 3) AS p
-  FROM churn_scoring LIMIT 5;
+  FROM churn_scoring ORDER BY customer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -86,7 +86,7 @@ struct ProbabilityDoc;
     web_90d, web_90_180d, carts_90d, emails_opened_90d, emails_clicked_90d, unsubscribed, tickets,
     tickets_90d, average_csat, worst_csat_180d, latest_nps, had_trial, subscribed, cancelled,
     cancelled_90d)[1] AS top_factor
-  FROM churn_scoring LIMIT 5;
+  FROM churn_scoring ORDER BY customer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(

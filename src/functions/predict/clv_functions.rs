@@ -70,7 +70,7 @@ struct PAliveDoc;
     syntax_example = "expected_purchases(model, horizon, frequency, recency, t)",
     sql_example = r#"```sql
 > SELECT customer_id, round(expected_purchases('clv', 90, frequency, recency, t), 2) AS orders
-  FROM clv_inputs LIMIT 5;
+  FROM clv_inputs ORDER BY customer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(name = "horizon", description = "Periods ahead, >= 0."),

@@ -43,7 +43,7 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
 > SELECT customer_id, predict_class('next_category', orders, days_since_order, share_food,
     share_treats, share_toys, share_vitamins, share_accessories, share_grooming, top_category,
     last_category) AS next_category
-  FROM trait_features WHERE snapshot = 'score' LIMIT 5;
+  FROM trait_features WHERE snapshot = 'score' ORDER BY customer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -63,7 +63,7 @@ struct ClassDoc;
 > SELECT customer_id, class_probabilities('next_category', orders, days_since_order, share_food,
     share_treats, share_toys, share_vitamins, share_accessories, share_grooming, top_category,
     last_category)[1]['probability'] AS p
-  FROM trait_features WHERE snapshot = 'score' LIMIT 5;
+  FROM trait_features WHERE snapshot = 'score' ORDER BY customer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(

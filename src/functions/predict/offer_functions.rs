@@ -44,7 +44,7 @@ pub fn functions(store: &Arc<ModelStore>) -> Vec<ScalarUDF> {
     category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
     days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
     past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS uplift
-  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
+  FROM offer_features WHERE snapshot = 'score' ORDER BY customer_id, offer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name (models/NAME.json)."),
     argument(
@@ -64,7 +64,7 @@ struct UpliftDoc;
     category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
     days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
     past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS p
-  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
+  FROM offer_features WHERE snapshot = 'score' ORDER BY customer_id, offer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(
@@ -84,7 +84,7 @@ struct AcceptanceDoc;
     category_orders, category_views, category_share, category_view_share, orders_365d, spend_365d,
     days_since_order, web_90d, emails_opened_90d, emails_clicked_90d, past_offers,
     past_conversions, past_discount_offers, past_discount_conversions, past_control_conversions) AS p
-  FROM offer_features WHERE snapshot = 'score' LIMIT 5;
+  FROM offer_features WHERE snapshot = 'score' ORDER BY customer_id, offer_id LIMIT 5;
 ```"#,
     argument(name = "model", description = "The model's name."),
     argument(
