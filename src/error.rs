@@ -87,13 +87,29 @@ pub fn is_cluster_failure(e: &DataFusionError) -> bool {
     CLUSTER_FAILURES.iter().any(|sign| text.contains(sign))
 }
 
-/// What Ballista's messages of a failed connection or a gRPC status contain.
-const CLUSTER_FAILURES: [&str; 5] = [
-    "Status { code: ",
+/// Whether `e` is a connection of the cluster that broke or could not be made (an executor
+/// lost while a result was read from it): a failure that running the query again can mend,
+/// unlike a status the scheduler answered with.
+pub fn is_lost_connection(e: &DataFusionError) -> bool {
+    let text = e.to_string();
+    LOST_CONNECTIONS.iter().any(|sign| text.contains(sign))
+}
+
+/// What Ballista's messages of a broken or refused connection contain.
+const LOST_CONNECTIONS: [&str; 4] = [
     "tonic::transport::Error",
     "h2 protocol error",
     "Error connecting to Ballista scheduler or executor",
     "Shuffle fetch partition error",
+];
+
+/// What Ballista's messages of a failed connection or a gRPC status contain.
+const CLUSTER_FAILURES: [&str; 5] = [
+    "Status { code: ",
+    LOST_CONNECTIONS[0],
+    LOST_CONNECTIONS[1],
+    LOST_CONNECTIONS[2],
+    LOST_CONNECTIONS[3],
 ];
 
 /// A cluster's failure as a person reads it. Ballista hands on the scheduler's gRPC status in
@@ -217,6 +233,8 @@ mod tests {
         );
         assert!(strip_context(&refused).contains("connection refused"));
         assert!(super::is_cluster_failure(&refused));
+        assert!(super::is_lost_connection(&refused));
+        assert!(super::is_cluster_failure(&e) && !super::is_lost_connection(&e));
     }
 
     #[test]

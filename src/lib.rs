@@ -130,6 +130,12 @@ pub fn session_state(workspace: &Workspace) -> Result<SessionState> {
     if engine.cluster.is_some() {
         // Ballista's settings (`ballista.*`) exist before [engine.options] sets them.
         config = cluster::version::stamped(config.upgrade_for_ballista());
+        // Results are fetched from the executors in messages of up to this size (Ballista's
+        // default of 16 MiB is passed by one wide batch of a model at 300,000 customers).
+        config.options_mut().set(
+            "ballista.client.grpc_max_message_size",
+            &cluster::scheduler::MAX_MESSAGE_BYTES.to_string(),
+        )?;
     }
     if let Some(partitions) = engine.target_partitions {
         config = config.with_target_partitions(partitions);

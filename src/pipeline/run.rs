@@ -647,7 +647,8 @@ async fn build(
 const CLUSTER_RETRIES: usize = 2;
 
 /// Build a model into the run's version folder with `build`; on a cluster, build it again
-/// (the version folder emptied first) when the cluster rather than the query failed.
+/// (the version folder emptied first) when a connection of the cluster broke rather than the
+/// query failed.
 async fn retry_on_cluster<T, F: Future<Output = datafusion::error::Result<T>>>(
     engine: &Engine,
     output: &Output,
@@ -662,7 +663,7 @@ async fn retry_on_cluster<T, F: Future<Output = datafusion::error::Result<T>>>(
             Err(e)
                 if on_cluster
                     && retries < CLUSTER_RETRIES
-                    && crate::error::is_cluster_failure(&e) =>
+                    && crate::error::is_lost_connection(&e) =>
             {
                 retries += 1;
                 tracing::warn!(
