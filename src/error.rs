@@ -83,8 +83,7 @@ pub fn strip_context(e: &DataFusionError) -> String {
 /// Whether `e` is a failure of the cluster (a gRPC status from the scheduler, or no
 /// connection to it) rather than of the query's files or SQL.
 pub fn is_cluster_failure(e: &DataFusionError) -> bool {
-    let text = e.to_string();
-    CLUSTER_FAILURES.iter().any(|sign| text.contains(sign))
+    is_lost_connection(e) || e.to_string().contains("Status { code: ")
 }
 
 /// Whether `e` is a connection of the cluster that broke or could not be made (an executor
@@ -101,15 +100,6 @@ const LOST_CONNECTIONS: [&str; 4] = [
     "h2 protocol error",
     "Error connecting to Ballista scheduler or executor",
     "Shuffle fetch partition error",
-];
-
-/// What Ballista's messages of a failed connection or a gRPC status contain.
-const CLUSTER_FAILURES: [&str; 5] = [
-    "Status { code: ",
-    LOST_CONNECTIONS[0],
-    LOST_CONNECTIONS[1],
-    LOST_CONNECTIONS[2],
-    LOST_CONNECTIONS[3],
 ];
 
 /// A cluster's failure as a person reads it. Ballista hands on the scheduler's gRPC status in
