@@ -266,13 +266,14 @@ pub const ENTRIES: &[Entry] = &[
         "next_best_offer",
         &[0],
         next_best_offer::USAGE,
-        "SELECT * FROM next_best_offer('offer_candidates', 3, 2) LIMIT 5",
+        "SELECT * FROM next_best_offer('offer_candidates', 3, 2) ORDER BY customer_id, rank LIMIT 5",
     ),
     table(
         "allocate_offers",
         &[0],
         allocate_offers::USAGE,
-        "SELECT * FROM allocate_offers('offer_candidates', 500.0, 1) LIMIT 5",
+        "SELECT * FROM allocate_offers('offer_candidates', 500.0, 1) \
+         ORDER BY customer_id, offer_id LIMIT 5",
     ),
     // segments and the model store
     table(
@@ -280,7 +281,7 @@ pub const ENTRIES: &[Entry] = &[
         &[0],
         kmeans_segments::USAGE,
         "SELECT key, segment, distance FROM kmeans_segments('customer_features', 'customer_id', \
-         5, 42, 'recency_days', 'frequency', 'monetary') LIMIT 5",
+         5, 42, 'recency_days', 'frequency', 'monetary') ORDER BY key LIMIT 5",
     ),
     table(
         "list_models",

@@ -123,13 +123,13 @@ fn exact_term<'a>(
         left and right value of each comparison, in the order c360.toml lists them.",
     syntax_example = "match_score(name, left_1, right_1, ..., left_n, right_n)",
     sql_example = r#"```sql
-> SELECT l.record_key, r.record_key,
+> SELECT l.record_key AS left_key, r.record_key AS right_key,
     match_score('identity', l.first_name_std, r.first_name_std, l.last_name_std, r.last_name_std,
       l.email_std, r.email_std, l.phone_std, r.phone_std, l.postcode_std, r.postcode_std,
       l.birth_date, r.birth_date)['match_probability'] AS p
   FROM identity_records l JOIN identity_records r
     ON l.email_std = r.email_std AND l.record_key < r.record_key
-  ORDER BY 1, 2 LIMIT 5;
+  ORDER BY left_key, right_key LIMIT 5;
 ```"#,
     argument(
         name = "name",
