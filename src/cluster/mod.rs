@@ -9,6 +9,7 @@
 
 pub mod executor;
 pub mod planner;
+pub mod retry;
 pub mod scheduler;
 mod tasks;
 pub mod version;

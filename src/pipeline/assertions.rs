@@ -5,7 +5,9 @@
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::execution::context::SessionContext;
 
+use crate::cluster::retry;
 use crate::config::AssertionConfig;
+use crate::error::strip_context;
 use crate::values::quote_identifier;
 
 /// Run every assertion of `model`; the error is the first failed check, with examples.
@@ -58,13 +60,15 @@ pub async fn check(
 
 /// Run `sql` and render each returned row as `a=1, b=x`.
 async fn failing_rows(ctx: &SessionContext, sql: &str) -> Result<Vec<String>, String> {
-    let batches = ctx
-        .sql(sql)
+    let run = || async { ctx.sql(sql).await?.collect().await };
+    let batches = retry::on_lost_connection(ctx, "assertion query", run, || async { Ok(()) })
         .await
-        .map_err(|e| format!("assertion query failed: {e}; query: {sql}"))?
-        .collect()
-        .await
-        .map_err(|e| format!("assertion query failed: {e}; query: {sql}"))?;
+        .map_err(|e| {
+            format!(
+                "assertion query failed: {}; query: {sql}",
+                strip_context(&e)
+            )
+        })?;
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();
     for batch in &batches {

@@ -581,36 +581,47 @@ async fn build(
         train_missing_match_models(engine, model)
             .await
             .map_err(|e| format!("{where_}: {e}"))?;
-        let written = retry_on_cluster(engine, output, model, version, || async {
-            let incremental = settings
-                .filter(|s| s.kind != ModelKind::Full)
-                .map(|settings| incremental::Build {
-                    engine,
-                    output,
-                    model,
-                    version,
-                    settings,
-                    previous,
-                    full_refresh,
-                    downstream_due,
-                });
-            match incremental {
-                Some(build) => build.write().await.map(|inc| Built {
-                    rows: inc.segments.iter().map(|s| s.rows).sum(),
-                    incremental: Some(inc),
-                    ..Built::default()
-                }),
-                None => {
-                    let frame = ctx.sql(&model.sql).await?;
-                    write_frame(output, &model.name, version, frame)
-                        .await
-                        .map(|rows| Built {
-                            rows,
-                            ..Built::default()
-                        })
+        let what = format!("model {}", model.name);
+        let written = crate::cluster::retry::on_lost_connection(
+            ctx,
+            &what,
+            || async {
+                let incremental = settings
+                    .filter(|s| s.kind != ModelKind::Full)
+                    .map(|settings| incremental::Build {
+                        engine,
+                        output,
+                        model,
+                        version,
+                        settings,
+                        previous,
+                        full_refresh,
+                        downstream_due,
+                    });
+                match incremental {
+                    Some(build) => build.write().await.map(|inc| Built {
+                        rows: inc.segments.iter().map(|s| s.rows).sum(),
+                        incremental: Some(inc),
+                        ..Built::default()
+                    }),
+                    None => {
+                        let frame = ctx.sql(&model.sql).await?;
+                        write_frame(output, &model.name, version, frame)
+                            .await
+                            .map(|rows| Built {
+                                rows,
+                                ..Built::default()
+                            })
+                    }
                 }
-            }
-        })
+            },
+            || async {
+                output
+                    .delete_version(&model.name, version)
+                    .await
+                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+            },
+        )
         .await;
         let done = match written {
             Ok(done) => done,
@@ -640,46 +651,6 @@ async fn build(
         tracing::warn!(model = %model.name, "cannot restore the session settings: {e}");
     }
     built
-}
-
-/// How many times a model whose query the cluster failed (an executor lost while its result
-/// was read, a broken connection) runs again before the run counts it failed.
-const CLUSTER_RETRIES: usize = 2;
-
-/// Build a model into the run's version folder with `build`; on a cluster, build it again
-/// (the version folder emptied first) when a connection of the cluster broke rather than the
-/// query failed.
-async fn retry_on_cluster<T, F: Future<Output = datafusion::error::Result<T>>>(
-    engine: &Engine,
-    output: &Output,
-    model: &Model,
-    version: &str,
-    build: impl Fn() -> F,
-) -> datafusion::error::Result<T> {
-    let on_cluster = crate::cluster::jobs(&engine.ctx).is_some();
-    let mut retries = 0;
-    loop {
-        match build().await {
-            Err(e)
-                if on_cluster
-                    && retries < CLUSTER_RETRIES
-                    && crate::error::is_lost_connection(&e) =>
-            {
-                retries += 1;
-                tracing::warn!(
-                    model = %model.name,
-                    "the cluster failed the model ({}); running it again ({retries} of \
-                     {CLUSTER_RETRIES})",
-                    strip_context(&e)
-                );
-                output
-                    .delete_version(&model.name, version)
-                    .await
-                    .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-            }
-            built => return built,
-        }
-    }
 }
 
 /// Set session settings; returns the values they had (to set back).
