@@ -132,6 +132,8 @@ pub async fn run(
         memory_pool_size: memory_limit,
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&state))),
         override_config_producer: Some(Arc::new(super::version::receiving)),
+        override_logical_codec: Some(Arc::new(super::codec::LogicalCodec::new(&state))),
+        override_physical_codec: Some(Arc::new(super::codec::PhysicalCodec::new(&state))),
         override_execution_engine: Some(Arc::new(engine)),
         override_runtime_producer: Some(Arc::new(move |_: &SessionConfig| {
             let runtime = RuntimeEnvBuilder::new()

@@ -7,6 +7,7 @@
 //! registry ([`executor`]). Plans that read only files go to the cluster; plans that need a
 //! c360 table function or an in-memory table run on the client ([`planner`]).
 
+pub mod codec;
 pub mod executor;
 pub mod planner;
 pub mod retry;
@@ -111,11 +112,17 @@ pub fn connect(state: SessionState, url: &str, workspace: &Workspace) -> Result<
         message: format!("[engine] cluster (or --cluster): {message}"),
     })?;
     reachable(url).map_err(C360Error::Query)?;
-    let config = state.config().clone().upgrade_for_ballista();
+    // The client only encodes plans: its codec needs no functions to decode onto.
+    let codec = Arc::new(codec::LogicalCodec::default());
+    let config = state
+        .config()
+        .clone()
+        .upgrade_for_ballista()
+        .with_ballista_logical_extension_codec(codec.clone());
     let remote = BallistaQueryPlanner::<LogicalPlanNode>::with_extension(
         scheduler.clone(),
         config.ballista_config(),
-        config.ballista_logical_extension_codec(),
+        codec,
     );
     let jobs = Arc::new(planner::Jobs::default());
     let planner = planner::HybridPlanner::new(remote, scheduler.clone(), Arc::clone(&jobs));

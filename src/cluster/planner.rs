@@ -30,7 +30,7 @@ use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion_proto::protobuf::LogicalPlanNode;
 
-use crate::functions::registry::{self, Names};
+use super::codec;
 
 /// Plans a query for the cluster or for this process (see the module documentation).
 pub struct HybridPlanner {
@@ -52,7 +52,8 @@ impl Remote {
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         self.jobs.0.fetch_add(1, Ordering::Relaxed);
-        self.planner.create_physical_plan(plan, session).await
+        let plan = codec::carry_models(plan.clone())?;
+        self.planner.create_physical_plan(&plan, session).await
     }
 }
 
@@ -135,8 +136,8 @@ impl QueryPlanner for HybridPlanner {
 
 /// Whether `plan` can run on the cluster: it scans at least one table, every table it scans
 /// (subqueries included) is a file table outside `information_schema`, and it has no node
-/// that only this process can run (writes, DDL, extensions, recursive queries), no union and
-/// no call of a model-scoring function (both explained below).
+/// that only this process can run (writes, DDL, extensions, recursive queries), no union (explained below)
+/// and no call of a model-scoring function whose model file this process lacks.
 pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
     let mut scans = 0usize;
     let mut remote = true;
@@ -165,36 +166,15 @@ pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
             LogicalPlan::Union(_) => remote = false,
             _ => {}
         }
-        // A model-scoring function reads its model file where it runs; a model trained earlier
-        // in the same run is only staged on this process, so scoring stays here (never a stale
-        // or missing copy on an executor).
-        remote &= !scores_a_model(node);
         Ok(if remote {
             TreeNodeRecursion::Continue
         } else {
             TreeNodeRecursion::Stop
         })
     })?;
-    Ok(remote && scans > 0)
-}
-
-/// Whether an expression of `node` calls a function that scores a saved model.
-fn scores_a_model(node: &LogicalPlan) -> bool {
-    let mut found = false;
-    for expr in node.expressions() {
-        expr.apply(|e| {
-            if let Expr::ScalarFunction(call) = e
-                && registry::entry(call.name())
-                    .is_some_and(|entry| entry.first_argument == Names::ScoredModel)
-            {
-                found = true;
-                return Ok(TreeNodeRecursion::Stop);
-            }
-            Ok(TreeNodeRecursion::Continue)
-        })
-        .ok();
-    }
-    found
+    // A model-scoring call goes with the model file it names (see `codec`); one whose model
+    // this process has no file of scores here, where the error is the function's own.
+    Ok(remote && scans > 0 && codec::models_carried(plan))
 }
 
 /// `plan` with each largest part that can run on the cluster replaced by a [`RemoteNode`].

@@ -46,6 +46,8 @@ pub async fn serve(
     stop: impl Future<Output = ()>,
 ) -> Result<()> {
     let template = Arc::new(super::workspace_state(workspace)?);
+    let logical_codec = Arc::new(super::codec::LogicalCodec::new(&template));
+    let physical_codec = Arc::new(super::codec::PhysicalCodec::new(&template));
     let listener = tokio::net::TcpListener::bind((options.bind.as_str(), options.port))
         .await
         .map_err(|e| {
@@ -71,6 +73,8 @@ pub async fn serve(
             super::state_for_client(&template, config)
         }));
     config.bind_host = options.bind.clone();
+    config.override_logical_codec = Some(logical_codec);
+    config.override_physical_codec = Some(physical_codec);
     config.executor_timeout_seconds = options.executor_timeout;
     config.expire_dead_executor_interval_seconds = EXPIRY_CHECK_SECONDS;
     config.no_executors_grace_period_seconds = options.executor_timeout;

@@ -3,6 +3,7 @@
 //! share (training, metric_rows) and the one model store. Their SQL surfaces (the table
 //! functions that train, score and list) live in `functions/`; nothing here imports it.
 
+pub mod carried;
 pub mod classifier;
 pub mod clv;
 pub mod forest;

@@ -54,7 +54,7 @@ pub struct ModelStore {
     shown: PathBuf,
     /// The workspace's folder: other files (a match model) are shown relative to it.
     root: PathBuf,
-    cache: Mutex<HashMap<String, Cached>>,
+    pub(super) cache: Mutex<HashMap<String, Cached>>,
     /// During a pipeline run: where the files the run trains are kept until it publishes.
     staging: Mutex<Option<Staging>>,
 }
@@ -325,7 +325,7 @@ impl ModelStore {
     }
 
     /// Where the current model of `path` is read: the run's own when it saved one.
-    fn current(&self, path: &Path) -> PathBuf {
+    pub(super) fn current(&self, path: &Path) -> PathBuf {
         let staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
         match staging.as_ref() {
             Some(s) if s.files.iter().any(|f| f == path) => staged_path(&s.dir, &self.root, path),

@@ -313,6 +313,52 @@ async fn every_documented_example_gives_the_embedded_result_on_the_cluster() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A scoring query runs on the executors with the model file the client planned with: the
+/// client's models are in a folder no executor can see, and after the model is fitted again
+/// the executors score with the new fit, as the embedded engine does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_runs_on_the_executors_with_the_model_the_client_planned_with() {
+    let models = tempfile::tempdir().expect("temp dir");
+    let mut workspace = sample().clone();
+    workspace.config.pipeline.models = models.path().display().to_string();
+    let local = Engine::open(&workspace).await.expect("open embedded");
+    workspace.config.engine.cluster = Some(cluster().url.clone());
+    let remote = Engine::open(&workspace).await.expect("open as a client");
+    let score = "SELECT customer_id, p_alive('refitted', frequency, recency, t) AS p, \
+                 expected_purchases('refitted', 30, frequency, recency, t) AS purchases \
+                 FROM clv_inputs ORDER BY customer_id";
+    let mut scored = Vec::new();
+    for fit_on in [
+        "SELECT * FROM clv_inputs ORDER BY customer_id LIMIT 400",
+        "SELECT * FROM clv_inputs",
+    ] {
+        rows(&local, "DROP TABLE IF EXISTS fit_rows").await;
+        rows(&local, &format!("CREATE TABLE fit_rows AS {fit_on}")).await;
+        rows(
+            &local,
+            "SELECT * FROM fit_clv_model('refitted', 'fit_rows')",
+        )
+        .await;
+        let plan = text(&remote, &format!("EXPLAIN {score}")).await;
+        assert!(plan.contains("DistributedQueryExec"), "{plan}");
+        assert!(plan.contains("p_alive(Utf8(\"refitted\")"), "{plan}");
+        let jobs = c360::cluster::jobs(&remote.ctx).expect("a cluster client");
+        let on_cluster = rows(&remote, score).await;
+        assert!(
+            c360::cluster::jobs(&remote.ctx) > Some(jobs),
+            "not sent to the cluster"
+        );
+        same_batches(&on_cluster, &rows(&local, score).await)
+            .unwrap_or_else(|difference| panic!("after fitting on {fit_on}: {difference}"));
+        scored.push(
+            pretty_format_batches(&on_cluster)
+                .expect("format")
+                .to_string(),
+        );
+    }
+    assert_ne!(scored[0], scored[1], "the second fit scored like the first");
+}
+
 /// A scheduler that is not there is an error naming its address within seconds.
 #[test]
 fn a_scheduler_that_is_down_is_a_clear_error() {

@@ -146,6 +146,12 @@ impl Output {
 
 type ClassifierFunc = ModelFunc<Output>;
 
+/// `f` as one of these functions (to carry its model in a plan).
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+    f.downcast_ref::<ClassifierFunc>()
+        .map(|f| f as &dyn super::ScoresModel)
+}
+
 fn factor_fields() -> Fields {
     Fields::from(vec![
         Field::new("feature", DataType::Utf8, true),
@@ -185,8 +191,7 @@ impl ScalarUDFImpl for ClassifierFunc {
         let train = "train_classifier('NAME', 'TABLE', 'LABEL', 'KEY')";
         let array = match self.output {
             Output::Probability | Output::Factors => {
-                let call =
-                    FeatureScoring::<ClassifierModel>::read(&self.store, &args, name, train)?;
+                let call = FeatureScoring::<ClassifierModel>::read(self, &args, name, train)?;
                 if self.output == Output::Probability {
                     Arc::new(Float64Array::from(
                         call.model.probabilities(&call.data, args.number_rows),
@@ -197,7 +202,7 @@ impl ScalarUDFImpl for ClassifierFunc {
             }
             Output::Percentile | Output::Band => {
                 let (_, model, columns) =
-                    model_and_arguments::<ClassifierModel>(&self.store, &args, name, KIND, train)?;
+                    model_and_arguments::<ClassifierModel, _>(self, &args, name, KIND, train)?;
                 if columns.len() != 1 {
                     return exec_err!("{name} takes two arguments: model, probability");
                 }

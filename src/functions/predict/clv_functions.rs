@@ -178,6 +178,12 @@ impl Output {
 
 type ClvFunc = ModelFunc<Output>;
 
+/// `f` as one of these functions (to carry its model in a plan).
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+    f.downcast_ref::<ClvFunc>()
+        .map(|f| f as &dyn super::ScoresModel)
+}
+
 impl ScalarUDFImpl for ClvFunc {
     fn name(&self) -> &str {
         self.output.name()
@@ -233,7 +239,7 @@ impl ScalarUDFImpl for ClvFunc {
             "fit it with SELECT * FROM fit_clv_model('{model_name}', 'TABLE') over a table of \
              clv_summary columns"
         );
-        let model = self.store.load::<ClvModel>(&model_name, KIND, &retrain)?;
+        let model = self.load::<ClvModel>(&model_name, KIND, &retrain)?;
         let columns = args.args[1..]
             .iter()
             .map(|a| {

@@ -21,21 +21,26 @@ use std::sync::Arc;
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err, plan_err};
-use datafusion::logical_expr::{AggregateUDF, ScalarFunctionArgs, ScalarUDF, Signature};
+use datafusion::logical_expr::{
+    AggregateUDF, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+};
 
 use crate::functions::util::string_constant;
+use crate::models::carried::Carried;
 use crate::models::classifier::FeatureModel;
 use crate::models::store::ModelStore;
 
 /// A scalar function that applies a saved model: which `output` of its family it computes,
-/// the store it reads models from, its signature and aliases. Two are equal when they compute
-/// the same output from the same store.
+/// the store it reads models from, its signature and aliases, and the model file a plan
+/// carried (on a cluster's executors, see [`crate::models::carried`]). Two are equal when they
+/// compute the same output from the same store and carried file.
 #[derive(Debug)]
 pub struct ModelFunc<O> {
     pub output: O,
     pub store: Arc<ModelStore>,
     pub signature: Signature,
     pub aliases: Vec<String>,
+    pub carried: Option<Arc<Carried>>,
 }
 
 impl<O> ModelFunc<O> {
@@ -45,13 +50,34 @@ impl<O> ModelFunc<O> {
             store: Arc::clone(store),
             signature,
             aliases: Vec::new(),
+            carried: None,
+        }
+    }
+
+    /// Model `name` of `kind`: the file the plan carried, or else the store's; `retrain` says
+    /// how to make it, for the errors.
+    pub fn load<T>(&self, name: &str, kind: &str, retrain: &str) -> Result<Arc<T>>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        match &self.carried {
+            Some(carried) if carried.name == name => {
+                self.store.load_carried(carried, kind, retrain)
+            }
+            Some(carried) => exec_err!(
+                "the plan carried model '{}' for a call that names '{name}'",
+                carried.name
+            ),
+            None => self.store.load(name, kind, retrain),
         }
     }
 }
 
 impl<O: PartialEq> PartialEq for ModelFunc<O> {
     fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.store, &other.store)
+        self.output == other.output
+            && Arc::ptr_eq(&self.store, &other.store)
+            && self.carried == other.carried
     }
 }
 
@@ -60,7 +86,52 @@ impl<O: Eq> Eq for ModelFunc<O> {}
 impl<O: Hash> Hash for ModelFunc<O> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.output.hash(state);
+        self.carried.as_ref().map(|c| &c.digest).hash(state);
     }
+}
+
+/// A model-scoring function as a plan's codec and the cluster planner see it: it can score
+/// with a model file carried in the plan instead of its store's.
+pub trait ScoresModel {
+    /// The store its models are read from.
+    fn store(&self) -> &ModelStore;
+    /// The model file it carries, if any.
+    fn carried(&self) -> Option<&Arc<Carried>>;
+    /// The same function scoring with `carried`.
+    fn carrying(&self, carried: Carried) -> ScalarUDF;
+}
+
+impl<O> ScoresModel for ModelFunc<O>
+where
+    O: Copy,
+    ModelFunc<O>: ScalarUDFImpl,
+{
+    fn store(&self) -> &ModelStore {
+        &self.store
+    }
+
+    fn carried(&self) -> Option<&Arc<Carried>> {
+        self.carried.as_ref()
+    }
+
+    fn carrying(&self, carried: Carried) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            output: self.output,
+            store: Arc::clone(&self.store),
+            signature: self.signature.clone(),
+            aliases: self.aliases.clone(),
+            carried: Some(Arc::new(carried)),
+        })
+    }
+}
+
+/// `udf` as a function that scores a saved model; `None` for every other function.
+pub fn scores_model(udf: &ScalarUDF) -> Option<&dyn ScoresModel> {
+    let inner = udf.inner();
+    classifier_functions::scores_model(inner.as_ref())
+        .or_else(|| clv_functions::scores_model(inner.as_ref()))
+        .or_else(|| offer_functions::scores_model(inner.as_ref()))
+        .or_else(|| multiclass_functions::scores_model(inner.as_ref()))
 }
 
 /// The scalar functions of this family, reading models from `store`.
@@ -80,10 +151,10 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
 }
 
 /// The model a prediction function names in its first argument (a string constant), read from
-/// `store` as `kind`, and the call's other arguments as arrays; `train` is the statement that
+/// `func` reads it as `kind`, and the call's other arguments as arrays; `train` is the statement that
 /// makes such a model, for the errors.
-pub fn model_and_arguments<T>(
-    store: &ModelStore,
+pub fn model_and_arguments<T, O>(
+    func: &ModelFunc<O>,
     args: &ScalarFunctionArgs,
     function: &str,
     kind: &str,
@@ -102,7 +173,7 @@ where
         "train it with SELECT * FROM {}",
         train.replace("NAME", &name)
     );
-    let model = store.load::<T>(&name, kind, &retrain)?;
+    let model = func.load::<T>(&name, kind, &retrain)?;
     let columns = args.args[1..]
         .iter()
         .map(|a| a.to_array(args.number_rows))
@@ -119,16 +190,16 @@ pub struct FeatureScoring<T> {
 }
 
 impl<T: FeatureModel> FeatureScoring<T> {
-    /// Read the call's model from `store` and encode its features; `train` is the statement
-    /// that makes such a model, for the errors.
-    pub fn read(
-        store: &ModelStore,
+    /// Read the call's model (as `func` reads it) and encode its features; `train` is the
+    /// statement that makes such a model, for the errors.
+    pub fn read<O>(
+        func: &ModelFunc<O>,
         args: &ScalarFunctionArgs,
         function: &str,
         train: &str,
     ) -> Result<Self> {
         let (name, model, columns) =
-            model_and_arguments::<T>(store, args, function, T::KIND, train)?;
+            model_and_arguments::<T, O>(func, args, function, T::KIND, train)?;
         let data = model.matrix(&name, &columns, function)?;
         Ok(Self {
             model,

@@ -91,6 +91,12 @@ impl Output {
 
 type MulticlassFunc = ModelFunc<Output>;
 
+/// `f` as one of these functions (to carry its model in a plan).
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+    f.downcast_ref::<MulticlassFunc>()
+        .map(|f| f as &dyn super::ScoresModel)
+}
+
 fn entry_fields() -> Fields {
     Fields::from(vec![
         Field::new("class", DataType::Utf8, true),
@@ -126,7 +132,7 @@ impl ScalarUDFImpl for MulticlassFunc {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
         let FeatureScoring { model, data, .. } = FeatureScoring::<MulticlassModel>::read(
-            &self.store,
+            self,
             &args,
             name,
             "train_multiclass('NAME', 'TABLE', 'LABEL', 'KEY')",

@@ -114,6 +114,12 @@ impl Output {
 
 type OfferFunc = ModelFunc<Output>;
 
+/// `f` as one of these functions (to carry its model in a plan).
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+    f.downcast_ref::<OfferFunc>()
+        .map(|f| f as &dyn super::ScoresModel)
+}
+
 impl ScalarUDFImpl for OfferFunc {
     fn name(&self) -> &str {
         self.output.name()
@@ -131,7 +137,7 @@ impl ScalarUDFImpl for OfferFunc {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = self.output.name();
         let call = FeatureScoring::<UpliftModel>::read(
-            &self.store,
+            self,
             &args,
             name,
             "train_uplift('NAME', 'TABLE', 'LABEL', 'TREATMENT', 'KEY')",
