@@ -23,7 +23,7 @@ use datafusion::scalar::ScalarValue;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
-use crate::functions::predict::scores_model;
+use crate::functions::carried::scores_model;
 use crate::models::carried::Carried;
 
 /// The scoring functions of a process by name: what a carried model is decoded onto.
@@ -252,7 +252,7 @@ pub fn models_carried(plan: &LogicalPlan) -> bool {
                 if let Expr::ScalarFunction(call) = e
                     && let Some(scoring) = scores_model(&call.func)
                 {
-                    carried &= model_name(call).is_some_and(|name| scoring.store().carries(name));
+                    carried &= model_name(call).is_some_and(|name| scoring.carries(name));
                 }
                 Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
             })?;
@@ -275,8 +275,7 @@ pub fn carry_models(plan: LogicalPlan) -> Result<LogicalPlan> {
                 let Some(scoring) = scores_model(&call.func) else {
                     return Ok(Transformed::no(e));
                 };
-                let Some(carried) = model_name(call).and_then(|name| scoring.store().carry(name))
-                else {
+                let Some(carried) = model_name(call).and_then(|name| scoring.carry(name)) else {
                     return Ok(Transformed::no(e));
                 };
                 let func = Arc::new(scoring.carrying(carried));

@@ -1,6 +1,7 @@
 //! The c360 SQL functions, one file each, grouped by family (identity, journey, metrics,
 //! predict). [`register_all`] is the one place that puts them into a session.
 
+pub mod carried;
 pub mod deferred;
 pub mod identity;
 pub mod journey;

@@ -6,6 +6,7 @@
 //! ([`ModelStore::load_carried`]).
 
 use std::any::Any;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -64,30 +65,40 @@ impl ModelStore {
     /// Model `name`'s file as this process would score with it now (the run's staged file
     /// when the run trained it), to carry in a plan; `None` when there is no such file.
     pub fn carry(&self, name: &str) -> Option<Carried> {
-        let path = self.path(name).ok()?;
-        let file = std::fs::read(self.current(&path)).ok()?;
-        Some(Carried::new(name, file))
+        self.carry_file(&self.path(name).ok()?, name)
     }
 
     /// Whether [`carry`](Self::carry) would find model `name`'s file.
     pub fn carries(&self, name: &str) -> bool {
-        self.path(name)
-            .is_ok_and(|path| self.current(&path).exists())
+        self.path(name).is_ok_and(|path| self.exists(&path))
     }
 
-    /// The model of `kind` a plan carried, parsed once per digest (a newer version of the same
-    /// model replaces the older one in the cache); `retrain` is for the errors.
-    pub fn load_carried<T>(&self, carried: &Carried, kind: &str, retrain: &str) -> Result<Arc<T>>
+    /// The model file at `path` (a model kept outside the folder, such as a
+    /// `[matching.NAME]`'s) as this process would read it now, carrying the name `name`.
+    pub fn carry_file(&self, path: &Path, name: &str) -> Option<Carried> {
+        let file = std::fs::read(self.current(path)).ok()?;
+        Some(Carried::new(name, file))
+    }
+
+    /// The model of `kind` a plan carried with its header, parsed once per digest (a newer
+    /// version of the same model replaces the older one in the cache); `retrain` is for the
+    /// errors.
+    pub fn load_carried<T>(
+        &self,
+        carried: &Carried,
+        kind: &str,
+        retrain: &str,
+    ) -> Result<(Header, Arc<T>)>
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let key = format!("{kind}/carried/{}", carried.name);
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, stored)) = cache.get(&key)
-            && let Some((digest, _, model)) = stored.downcast_ref::<(String, Header, Arc<T>)>()
+            && let Some((digest, header, model)) = stored.downcast_ref::<(String, Header, Arc<T>)>()
             && *digest == carried.digest
         {
-            return Ok(Arc::clone(model));
+            return Ok((header.clone(), Arc::clone(model)));
         }
         let text = std::str::from_utf8(&carried.file).map_err(|e| {
             DataFusionError::Execution(format!(
@@ -96,12 +107,12 @@ impl ModelStore {
             ))
         })?;
         let shown = format!("{} (carried in the plan)", carried.name);
-        let (header, model) = parse::<T>(std::path::Path::new(&shown), text, kind, retrain)?;
+        let (header, model) = parse::<T>(Path::new(&shown), text, kind, retrain)?;
         let model = Arc::new(model);
         let stored: Arc<dyn Any + Send + Sync> =
-            Arc::new((carried.digest.clone(), header, Arc::clone(&model)));
+            Arc::new((carried.digest.clone(), header.clone(), Arc::clone(&model)));
         cache.insert(key, (SystemTime::UNIX_EPOCH, stored));
-        Ok(model)
+        Ok((header, model))
     }
 }
 
@@ -134,7 +145,7 @@ mod tests {
         assert!(Carried::decode(&buf[..MAGIC.len() + 2]).is_none());
         // Another process (an executor) has no file at all, only what the plan carried.
         let elsewhere = ModelStore::in_dir(dir.path().join("empty"));
-        let model = elsewhere
+        let (_, model) = elsewhere
             .load_carried::<Toy>(&decoded, "toy", "retrain")
             .expect("parses");
         assert_eq!(model.weight, 1.0);
@@ -146,7 +157,7 @@ mod tests {
         save(2.0);
         let second = store.carry("toy").expect("carried");
         assert_ne!(second.digest, first.digest);
-        let model = elsewhere
+        let (_, model) = elsewhere
             .load_carried::<Toy>(&second, "toy", "retrain")
             .expect("parses");
         assert_eq!(

@@ -359,6 +359,45 @@ async fn scoring_runs_on_the_executors_with_the_model_the_client_planned_with() 
     assert_ne!(scored[0], scored[1], "the second fit scored like the first");
 }
 
+/// `match_score` on the executors scores with the client's match model: here one whose prior
+/// the client changed, which no executor has (theirs is the workspace's file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_scores_on_the_executors_use_the_clients_match_model() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut workspace = sample().clone();
+    let setup = workspace
+        .config
+        .matching
+        .get_mut("identity")
+        .expect("[matching.identity]");
+    let mut model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&setup.model).expect("read the model"))
+            .expect("a JSON model");
+    model["model"]["prior"] = serde_json::json!(0.25);
+    let changed = dir.path().join("identity.json");
+    std::fs::write(&changed, model.to_string()).expect("write the changed model");
+    setup.model = changed.display().to_string();
+    let local = Engine::open(&workspace).await.expect("open embedded");
+    workspace.config.engine.cluster = Some(cluster().url.clone());
+    let remote = Engine::open(&workspace).await.expect("open as a client");
+    let score = "SELECT l.record_key AS left_key, r.record_key AS right_key, \
+        match_score('identity', l.first_name_std, r.first_name_std, l.last_name_std, \
+        r.last_name_std, l.email_std, r.email_std, l.phone_std, r.phone_std, l.postcode_std, \
+        r.postcode_std, l.birth_date, r.birth_date)['match_weight'] AS w \
+        FROM identity_records l JOIN identity_records r \
+        ON l.email_std = r.email_std AND l.record_key < r.record_key \
+        ORDER BY left_key, right_key LIMIT 50";
+    let plan = text(&remote, &format!("EXPLAIN {score}")).await;
+    assert!(plan.contains("DistributedQueryExec"), "{plan}");
+    let on_cluster = rows(&remote, score).await;
+    same_batches(&on_cluster, &rows(&local, score).await).unwrap_or_else(|d| panic!("{d}"));
+    let unchanged = rows(&crate::common::open_sample().await, score).await;
+    assert!(
+        same_batches(&on_cluster, &unchanged).is_err(),
+        "the executors scored with their own copy of the model"
+    );
+}
+
 /// A scheduler that is not there is an error naming its address within seconds.
 #[test]
 fn a_scheduler_that_is_down_is_a_clear_error() {

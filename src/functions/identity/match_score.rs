@@ -15,7 +15,9 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
+use crate::functions::carried::ScoresModel;
 use crate::functions::util::{finish, string_constant};
+use crate::models::carried::Carried;
 use crate::models::matching::Matching;
 use crate::models::matching::comparison::{NULL_LEVEL, Values, levels};
 use crate::models::matching::model::{MatchModel, probability};
@@ -47,7 +49,7 @@ fn explain_fields() -> Fields {
 
 /// The model named by the first argument, the other arguments as arrays, and the row count.
 fn model_and_arrays(
-    matching: &Matching,
+    func: &MatchFunc,
     function: &str,
     args: &ScalarFunctionArgs,
 ) -> Result<(Arc<MatchModel>, Vec<ArrayRef>)> {
@@ -57,7 +59,16 @@ fn model_and_arrays(
              string literal, such as {function}('identity', l.email, r.email, ...)"
         );
     };
-    let model = matching.model(&name)?;
+    let carried = match &func.carried {
+        Some(carried) if carried.name != name => {
+            return exec_err!(
+                "the plan carried match model '{}' for a call that names '{name}'",
+                carried.name
+            );
+        }
+        carried => carried.as_deref(),
+    };
+    let (_, model) = func.matching.trained_with(&name, carried)?;
     let expected = 1 + 2 * model.comparisons.len();
     if args.args.len() != expected {
         let order = model
@@ -181,6 +192,8 @@ pub struct MatchFunc {
     output: Output,
     matching: Arc<Matching>,
     signature: Signature,
+    /// The match model file a plan carried (on a cluster's executors).
+    carried: Option<Arc<Carried>>,
 }
 
 impl MatchFunc {
@@ -189,11 +202,12 @@ impl MatchFunc {
             output,
             matching: Arc::clone(matching),
             signature: Signature::variadic_any(Volatility::Stable),
+            carried: None,
         }
     }
 
     fn score(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, arrays) = model_and_arrays(&self.matching, "match_score", args)?;
+        let (model, arrays) = model_and_arrays(self, "match_score", args)?;
         let rows = args.number_rows;
         let hits = all_levels(&model, "match_score", &arrays)?;
         let mut weights = vec![model.prior_weight(); rows];
@@ -220,7 +234,7 @@ impl MatchFunc {
     }
 
     fn explain(&self, args: &ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, arrays) = model_and_arrays(&self.matching, "match_explain", args)?;
+        let (model, arrays) = model_and_arrays(self, "match_explain", args)?;
         let rows = args.number_rows;
         let hits = all_levels(&model, "match_explain", &arrays)?;
         let entry = StructBuilder::from_fields(explain_fields(), model.comparisons.len() + 1);
@@ -259,14 +273,45 @@ fn explain_item() -> Arc<Field> {
 
 impl PartialEq for MatchFunc {
     fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.matching, &other.matching)
+        self.output == other.output
+            && Arc::ptr_eq(&self.matching, &other.matching)
+            && self.carried == other.carried
     }
 }
 impl Eq for MatchFunc {}
 impl Hash for MatchFunc {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.output.hash(state);
+        self.carried.as_ref().map(|c| &c.digest).hash(state);
     }
+}
+
+impl ScoresModel for MatchFunc {
+    fn carry(&self, name: &str) -> Option<Carried> {
+        self.matching.carry(name)
+    }
+
+    fn carries(&self, name: &str) -> bool {
+        self.matching.carries(name)
+    }
+
+    fn carried(&self) -> Option<&Arc<Carried>> {
+        self.carried.as_ref()
+    }
+
+    fn carrying(&self, carried: Carried) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Self {
+            output: self.output,
+            matching: Arc::clone(&self.matching),
+            signature: self.signature.clone(),
+            carried: Some(Arc::new(carried)),
+        })
+    }
+}
+
+/// `f` as `match_score` or `match_explain` (to carry its model in a plan).
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn ScoresModel> {
+    f.downcast_ref::<MatchFunc>().map(|f| f as &dyn ScoresModel)
 }
 
 static SCORE_DOC: MatchScoreDoc = MatchScoreDoc;

@@ -147,9 +147,9 @@ impl Output {
 type ClassifierFunc = ModelFunc<Output>;
 
 /// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
     f.downcast_ref::<ClassifierFunc>()
-        .map(|f| f as &dyn super::ScoresModel)
+        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
 }
 
 fn factor_fields() -> Fields {

@@ -179,9 +179,9 @@ impl Output {
 type ClvFunc = ModelFunc<Output>;
 
 /// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn super::ScoresModel> {
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
     f.downcast_ref::<ClvFunc>()
-        .map(|f| f as &dyn super::ScoresModel)
+        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
 }
 
 impl ScalarUDFImpl for ClvFunc {

@@ -25,6 +25,7 @@ use datafusion::logical_expr::{
     AggregateUDF, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
 };
 
+use crate::functions::carried::ScoresModel;
 use crate::functions::util::string_constant;
 use crate::models::carried::Carried;
 use crate::models::classifier::FeatureModel;
@@ -61,9 +62,10 @@ impl<O> ModelFunc<O> {
         T: serde::de::DeserializeOwned + Send + Sync + 'static,
     {
         match &self.carried {
-            Some(carried) if carried.name == name => {
-                self.store.load_carried(carried, kind, retrain)
-            }
+            Some(carried) if carried.name == name => self
+                .store
+                .load_carried(carried, kind, retrain)
+                .map(|(_, model)| model),
             Some(carried) => exec_err!(
                 "the plan carried model '{}' for a call that names '{name}'",
                 carried.name
@@ -90,24 +92,17 @@ impl<O: Hash> Hash for ModelFunc<O> {
     }
 }
 
-/// A model-scoring function as a plan's codec and the cluster planner see it: it can score
-/// with a model file carried in the plan instead of its store's.
-pub trait ScoresModel {
-    /// The store its models are read from.
-    fn store(&self) -> &ModelStore;
-    /// The model file it carries, if any.
-    fn carried(&self) -> Option<&Arc<Carried>>;
-    /// The same function scoring with `carried`.
-    fn carrying(&self, carried: Carried) -> ScalarUDF;
-}
-
 impl<O> ScoresModel for ModelFunc<O>
 where
     O: Copy,
     ModelFunc<O>: ScalarUDFImpl,
 {
-    fn store(&self) -> &ModelStore {
-        &self.store
+    fn carry(&self, name: &str) -> Option<Carried> {
+        self.store.carry(name)
+    }
+
+    fn carries(&self, name: &str) -> bool {
+        self.store.carries(name)
     }
 
     fn carried(&self) -> Option<&Arc<Carried>> {
@@ -125,13 +120,12 @@ where
     }
 }
 
-/// `udf` as a function that scores a saved model; `None` for every other function.
-pub fn scores_model(udf: &ScalarUDF) -> Option<&dyn ScoresModel> {
-    let inner = udf.inner();
-    classifier_functions::scores_model(inner.as_ref())
-        .or_else(|| clv_functions::scores_model(inner.as_ref()))
-        .or_else(|| offer_functions::scores_model(inner.as_ref()))
-        .or_else(|| multiclass_functions::scores_model(inner.as_ref()))
+/// `f` as a function of this family that scores a saved model.
+pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn ScoresModel> {
+    classifier_functions::scores_model(f)
+        .or_else(|| clv_functions::scores_model(f))
+        .or_else(|| offer_functions::scores_model(f))
+        .or_else(|| multiclass_functions::scores_model(f))
 }
 
 /// The scalar functions of this family, reading models from `store`.

@@ -27,6 +27,7 @@ use datafusion::prelude::SessionContext;
 
 use self::blocking::Rule;
 use self::model::MatchModel;
+use super::carried::Carried;
 use super::store::ModelStore;
 use crate::config::MatchingConfig;
 use crate::config::Workspace;
@@ -82,14 +83,29 @@ impl Matching {
     /// The trained model of `name` with its version (when it was trained, from the file's
     /// header), which the pairs it scored carry.
     pub fn trained(&self, name: &str) -> Result<(String, Arc<MatchModel>)> {
+        self.trained_with(name, None)
+    }
+
+    /// [`trained`](Self::trained), from the model file a plan carried when there is one.
+    pub fn trained_with(
+        &self,
+        name: &str,
+        carried: Option<&Carried>,
+    ) -> Result<(String, Arc<MatchModel>)> {
         let config = self.config(name)?;
-        let path = self.model_path(name)?;
         let retrain = format!(
             "train it with `c360 train {name}` or SELECT * FROM train_match_model('{name}')"
         );
-        let (header, model) = self
-            .store
-            .load_file::<MatchModel>(&path, name, KIND, &retrain)?;
+        let (header, model) = match carried {
+            Some(carried) => self
+                .store
+                .load_carried::<MatchModel>(carried, KIND, &retrain)?,
+            None => {
+                let path = self.model_path(name)?;
+                self.store
+                    .load_file::<MatchModel>(&path, name, KIND, &retrain)?
+            }
+        };
         model.check().map_err(|e| {
             DataFusionError::Execution(format!("match model {}: {e}; {retrain}", config.model))
         })?;
@@ -101,6 +117,17 @@ impl Matching {
             )));
         }
         Ok((header.trained_at, model))
+    }
+
+    /// The file of `name`'s model as this process would read it now, to carry in a plan.
+    pub fn carry(&self, name: &str) -> Option<Carried> {
+        self.store.carry_file(&self.model_path(name).ok()?, name)
+    }
+
+    /// Whether `name` has a model file (as this run sees it: staged files count).
+    pub fn carries(&self, name: &str) -> bool {
+        self.model_path(name)
+            .is_ok_and(|path| self.store.exists(&path))
     }
 
     /// Why the model of `name` must be trained before it can score, or `None` when its saved
