@@ -398,6 +398,53 @@ async fn match_scores_on_the_executors_use_the_clients_match_model() {
     );
 }
 
+/// `connected_components` over a million edges on the cluster: the partial states (every
+/// node of a partition with its root) cross the shuffle and the result reaches the client
+/// within Ballista's message limits, whole: 1,000 chains of 1,000 records each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_edges_form_their_components_on_the_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let edges = dir.path().join("edges");
+    let local = engine(false).await;
+    // Record i links to record i + 1 within each block of 1,000; four files, so that several
+    // tasks build partial components that the final aggregate merges.
+    std::fs::create_dir_all(&edges).expect("mkdir");
+    for part in 0..4 {
+        rows(
+            &local,
+            &format!(
+                "COPY (SELECT 'r' || lpad(CAST(i AS VARCHAR), 7, '0') AS l, \
+                        'r' || lpad(CAST(i + 1 AS VARCHAR), 7, '0') AS r \
+                 FROM generate_series(0, 999998) AS t(i) \
+                 WHERE (i + 1) % 1000 <> 0 AND i % 4 = {part}) \
+                 TO '{}/part-{part}.parquet' STORED AS PARQUET",
+                edges.display()
+            ),
+        )
+        .await;
+    }
+    let remote = engine(true).await;
+    rows(
+        &remote,
+        &format!(
+            "CREATE EXTERNAL TABLE edges STORED AS PARQUET LOCATION '{}/'",
+            edges.display()
+        ),
+    )
+    .await;
+    let sql = "SELECT concat_ws(' ', count(*), min(n), max(n), min(component), \
+               max(component)) AS summary FROM (SELECT c['component'] AS component, count(*) AS n \
+                     FROM (SELECT unnest(connected_components(l, r)) AS c FROM edges) \
+                     GROUP BY 1)";
+    let plan = text(&remote, &format!("EXPLAIN {sql}")).await;
+    assert!(plan.contains("DistributedQueryExec"), "{plan}");
+    let found = text(&remote, sql).await;
+    assert!(
+        found.contains("| 1000 1000 1000 r0000000 r0999000 |"),
+        "{found}"
+    );
+}
+
 /// A scheduler that is not there is an error naming its address within seconds.
 #[test]
 fn a_scheduler_that_is_down_is_a_clear_error() {
