@@ -5,7 +5,8 @@
 //! same function list from the workspace ([`workspace_state`]): the client's session
 //! ([`connect`]), the scheduler's session builder ([`scheduler`]) and the executor's function
 //! registry ([`executor`]). Plans that read only files go to the cluster; plans that need a
-//! c360 table function or an in-memory table run on the client ([`planner`]).
+//! c360 table function or an in-memory table run on the client ([`planner`]). A call that
+//! scores a model carries the model's file in the plan ([`codec`]).
 
 pub mod codec;
 pub mod executor;

@@ -136,8 +136,9 @@ impl QueryPlanner for HybridPlanner {
 
 /// Whether `plan` can run on the cluster: it scans at least one table, every table it scans
 /// (subqueries included) is a file table outside `information_schema`, and it has no node
-/// that only this process can run (writes, DDL, extensions, recursive queries), no union (explained below)
-/// and no call of a model-scoring function whose model file this process lacks.
+/// that only this process can run (writes, DDL, extensions, recursive queries), no union
+/// (explained below) and no call of a model-scoring function whose model file this process
+/// lacks.
 pub fn runs_on_cluster(plan: &LogicalPlan) -> Result<bool> {
     let mut scans = 0usize;
     let mut remote = true;
