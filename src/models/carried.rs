@@ -47,6 +47,18 @@ impl Carried {
         buf.extend_from_slice(&self.file);
     }
 
+    /// The carried model a call naming model `name` scores with: `carried` itself, or `None`
+    /// when nothing was carried; an error when the plan carried another model.
+    pub fn for_call<'a>(carried: Option<&'a Arc<Self>>, name: &str) -> Result<Option<&'a Self>> {
+        match carried {
+            Some(carried) if carried.name != name => Err(DataFusionError::Execution(format!(
+                "the plan carried model '{}' for a call that names '{name}'",
+                carried.name
+            ))),
+            carried => Ok(carried.map(Arc::as_ref)),
+        }
+    }
+
     /// The model an [`encode`](Self::encode) wrote; `None` when `buf` is not one.
     pub fn decode(buf: &[u8]) -> Option<Self> {
         let rest = buf.strip_prefix(MAGIC)?;

@@ -59,15 +59,7 @@ fn model_and_arrays(
              string literal, such as {function}('identity', l.email, r.email, ...)"
         );
     };
-    let carried = match &func.carried {
-        Some(carried) if carried.name != name => {
-            return exec_err!(
-                "the plan carried match model '{}' for a call that names '{name}'",
-                carried.name
-            );
-        }
-        carried => carried.as_deref(),
-    };
+    let carried = Carried::for_call(func.carried.as_ref(), &name)?;
     let (_, model) = func.matching.trained_with(&name, carried)?;
     let expected = 1 + 2 * model.comparisons.len();
     if args.args.len() != expected {
@@ -311,7 +303,7 @@ impl ScoresModel for MatchFunc {
 
 /// `f` as `match_score` or `match_explain` (to carry its model in a plan).
 pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn ScoresModel> {
-    f.downcast_ref::<MatchFunc>().map(|f| f as &dyn ScoresModel)
+    crate::functions::predict::as_scoring::<MatchFunc>(f)
 }
 
 static SCORE_DOC: MatchScoreDoc = MatchScoreDoc;

@@ -126,7 +126,7 @@ struct PercentileDoc;
 struct BandDoc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Output {
+pub(super) enum Output {
     Probability,
     Factors,
     Percentile,
@@ -144,13 +144,7 @@ impl Output {
     }
 }
 
-type ClassifierFunc = ModelFunc<Output>;
-
-/// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
-    f.downcast_ref::<ClassifierFunc>()
-        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
-}
+pub(super) type ClassifierFunc = ModelFunc<Output>;
 
 fn factor_fields() -> Fields {
     Fields::from(vec![

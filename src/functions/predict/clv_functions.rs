@@ -145,7 +145,7 @@ struct ExpectedSpendDoc;
 struct ClvDoc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Output {
+pub(super) enum Output {
     PAlive,
     ExpectedPurchases,
     ExpectedSpend,
@@ -176,13 +176,7 @@ impl Output {
     }
 }
 
-type ClvFunc = ModelFunc<Output>;
-
-/// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
-    f.downcast_ref::<ClvFunc>()
-        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
-}
+pub(super) type ClvFunc = ModelFunc<Output>;
 
 impl ScalarUDFImpl for ClvFunc {
     fn name(&self) -> &str {

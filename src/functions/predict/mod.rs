@@ -61,15 +61,11 @@ impl<O> ModelFunc<O> {
     where
         T: serde::de::DeserializeOwned + Send + Sync + 'static,
     {
-        match &self.carried {
-            Some(carried) if carried.name == name => self
+        match Carried::for_call(self.carried.as_ref(), name)? {
+            Some(carried) => self
                 .store
                 .load_carried(carried, kind, retrain)
                 .map(|(_, model)| model),
-            Some(carried) => exec_err!(
-                "the plan carried model '{}' for a call that names '{name}'",
-                carried.name
-            ),
             None => self.store.load(name, kind, retrain),
         }
     }
@@ -122,10 +118,17 @@ where
 
 /// `f` as a function of this family that scores a saved model.
 pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn ScoresModel> {
-    classifier_functions::scores_model(f)
-        .or_else(|| clv_functions::scores_model(f))
-        .or_else(|| offer_functions::scores_model(f))
-        .or_else(|| multiclass_functions::scores_model(f))
+    as_scoring::<classifier_functions::ClassifierFunc>(f)
+        .or_else(|| as_scoring::<clv_functions::ClvFunc>(f))
+        .or_else(|| as_scoring::<offer_functions::OfferFunc>(f))
+        .or_else(|| as_scoring::<multiclass_functions::MulticlassFunc>(f))
+}
+
+/// `f` as the scoring function `F`, when it is one.
+pub fn as_scoring<F: ScalarUDFImpl + ScoresModel>(
+    f: &dyn ScalarUDFImpl,
+) -> Option<&dyn ScoresModel> {
+    f.downcast_ref::<F>().map(|f| f as &dyn ScoresModel)
 }
 
 /// The scalar functions of this family, reading models from `store`.
@@ -144,9 +147,9 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     )]
 }
 
-/// The model a prediction function names in its first argument (a string constant), read from
-/// `func` reads it as `kind`, and the call's other arguments as arrays; `train` is the statement that
-/// makes such a model, for the errors.
+/// The model a prediction function names in its first argument (a string constant), read as
+/// `kind` the way `func` reads models, and the call's other arguments as arrays; `train` is the
+/// statement that makes such a model, for the errors.
 pub fn model_and_arguments<T, O>(
     func: &ModelFunc<O>,
     args: &ScalarFunctionArgs,

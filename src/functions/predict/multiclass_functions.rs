@@ -75,7 +75,7 @@ struct ClassDoc;
 struct RankingDoc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Output {
+pub(super) enum Output {
     Class,
     Ranking,
 }
@@ -89,13 +89,7 @@ impl Output {
     }
 }
 
-type MulticlassFunc = ModelFunc<Output>;
-
-/// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
-    f.downcast_ref::<MulticlassFunc>()
-        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
-}
+pub(super) type MulticlassFunc = ModelFunc<Output>;
 
 fn entry_fields() -> Fields {
     Fields::from(vec![

@@ -96,7 +96,7 @@ struct AcceptanceDoc;
 struct BaselineDoc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Output {
+pub(super) enum Output {
     Uplift,
     Acceptance,
     Baseline,
@@ -112,13 +112,7 @@ impl Output {
     }
 }
 
-type OfferFunc = ModelFunc<Output>;
-
-/// `f` as one of these functions (to carry its model in a plan).
-pub fn scores_model(f: &dyn ScalarUDFImpl) -> Option<&dyn crate::functions::carried::ScoresModel> {
-    f.downcast_ref::<OfferFunc>()
-        .map(|f| f as &dyn crate::functions::carried::ScoresModel)
-}
+pub(super) type OfferFunc = ModelFunc<Output>;
 
 impl ScalarUDFImpl for OfferFunc {
     fn name(&self) -> &str {
